@@ -1,0 +1,282 @@
+/**
+ * The one error shape of rx-s3 and the one place that maps SDK, network and file-system failures to it.
+ *
+ * Every public operation reports failures as `Err(S3Error)` followed by completion; nothing here throws.
+ * @packageDocumentation
+ */
+
+/**
+ * The discriminant of {@link S3Error}. The first nine mirror the exceptions of the AWS tutorial rx-s3 grew from;
+ * the rest cover what a client meets in practice.
+ *
+ * - `InvalidInput`: rejected locally before any request was sent (bad bucket name, empty key, TTL out of range...).
+ * - `LocalFile`: a local file-system failure (missing source file, missing destination directory, disk full...).
+ * - `Integrity`: the data did not verify (a copy whose size or ETag differs, a download whose size is wrong).
+ * - `Network` / `Timeout`: the request did not get an HTTP answer.
+ * - `ServiceError`: any other error answered by the service (see `code` and `status`).
+ * - `Unknown`: a failure rx-s3 could not classify (see `cause`).
+ */
+export type S3ErrorKind =
+  | 'BucketAlreadyExists'
+  | 'BucketAlreadyOwnedByYou'
+  | 'InvalidObjectState'
+  | 'NoSuchBucket'
+  | 'NoSuchKey'
+  | 'NoSuchUpload'
+  | 'ObjectAlreadyInActiveTierError'
+  | 'ObjectNotInActiveTierError'
+  | 'ServiceError'
+  | 'BucketNotEmpty'
+  | 'AccessDenied'
+  | 'PreconditionFailed'
+  | 'Throttled'
+  | 'InvalidInput'
+  | 'LocalFile'
+  | 'Integrity'
+  | 'Network'
+  | 'Timeout'
+  | 'Unknown';
+
+/**
+ * A failure, as a plain readonly value. Compare `kind`, never `message`.
+ *
+ * @example
+ * ```ts
+ * rx.getObjectMetadata('photos', 'cat.jpg').subscribe((result) => {
+ *   if (result.err && result.val.kind === 'NoSuchKey') console.log('not there yet');
+ * });
+ * ```
+ */
+export interface S3Error {
+  /** What went wrong, as a literal union: the one field to branch on. */
+  readonly kind: S3ErrorKind;
+  /** The rx-s3 operation that failed, e.g. `'getObject'`. */
+  readonly operation: string;
+  /** The bucket involved, where known. */
+  readonly bucket?: string;
+  /** The key (or local path, for `LocalFile`) involved, where known. */
+  readonly key?: string;
+  /** The HTTP status of the answer, when the service answered. */
+  readonly status?: number;
+  /** The service's error code as sent (`'NoSuchKey'`, `'SlowDown'`...) or the system error code (`'ENOENT'`). */
+  readonly code?: string;
+  /** The service's request id, for support tickets. */
+  readonly requestId?: string;
+  /** A sentence for humans. */
+  readonly message: string;
+  /** The original failure, for debugging. Not part of the stable API. */
+  readonly cause?: unknown;
+}
+
+/** Where a failure happened: the fields of {@link S3Error} that the operation knows up front. */
+export interface ErrorContext {
+  readonly operation: string;
+  readonly bucket?: string;
+  readonly key?: string;
+}
+
+/** Builds an {@link S3Error} for a failure rx-s3 detected itself (bad input, failed verification...). */
+export function s3Error(kind: S3ErrorKind, context: ErrorContext, message: string, extra: Partial<S3Error> = {}): S3Error {
+  return { kind, ...context, message, ...extra };
+}
+
+/** Service error codes and the kind each maps to. Codes not listed become `ServiceError`. */
+const KIND_BY_CODE: Readonly<Record<string, S3ErrorKind>> = {
+  BucketAlreadyExists: 'BucketAlreadyExists',
+  BucketAlreadyOwnedByYou: 'BucketAlreadyOwnedByYou',
+  InvalidObjectState: 'InvalidObjectState',
+  NoSuchBucket: 'NoSuchBucket',
+  NoSuchKey: 'NoSuchKey',
+  NoSuchUpload: 'NoSuchUpload',
+  ObjectAlreadyInActiveTierError: 'ObjectAlreadyInActiveTierError',
+  ObjectNotInActiveTierError: 'ObjectNotInActiveTierError',
+  BucketNotEmpty: 'BucketNotEmpty',
+  AccessDenied: 'AccessDenied',
+  Forbidden: 'AccessDenied',
+  InvalidAccessKeyId: 'AccessDenied',
+  SignatureDoesNotMatch: 'AccessDenied',
+  ExpiredToken: 'AccessDenied',
+  InvalidToken: 'AccessDenied',
+  AllAccessDisabled: 'AccessDenied',
+  PreconditionFailed: 'PreconditionFailed',
+  SlowDown: 'Throttled',
+  Throttling: 'Throttled',
+  ThrottlingException: 'Throttled',
+  RequestLimitExceeded: 'Throttled',
+  TooManyRequests: 'Throttled',
+  TooManyRequestsException: 'Throttled',
+  RequestTimeout: 'Timeout',
+  TimeoutError: 'Timeout',
+};
+
+/** Error codes of Node's network stack. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  'ENETUNREACH', 'ENETDOWN', 'EPROTO', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET',
+]);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+interface Inspectable {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  path?: unknown;
+  syscall?: unknown;
+  $fault?: unknown;
+  $metadata?: { httpStatusCode?: unknown; requestId?: unknown };
+  Code?: unknown;
+}
+
+const asString = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+/**
+ * Maps any failure (an SDK service exception, a Node network or file-system error, an abort, anything thrown)
+ * to an {@link S3Error}. The one mapping in rx-s3; every operation funnels its failures through it.
+ */
+export function toS3Error(cause: unknown, context: ErrorContext): S3Error {
+  if (isS3Error(cause)) return cause;
+  const error: Inspectable = typeof cause === 'object' && cause !== null ? (cause as Inspectable) : {};
+  const name = asString(error.name);
+  const systemCode = asString(error.code);
+  const status = typeof error.$metadata?.httpStatusCode === 'number' ? error.$metadata.httpStatusCode : undefined;
+  const requestId = asString(error.$metadata?.requestId);
+  const message = asString(error.message) ?? String(cause);
+  const isService = error.$fault !== undefined || status !== undefined;
+
+  if (!isService && systemCode !== undefined && asString(error.path) !== undefined) {
+    const path = asString(error.path);
+    return { kind: 'LocalFile', ...context, code: systemCode, message: describeFileError(systemCode, path, message), cause };
+  }
+  if (!isService && (name === 'TimeoutError' || (systemCode !== undefined && TIMEOUT_CODES.has(systemCode)))) {
+    return { kind: 'Timeout', ...context, code: systemCode ?? name, message, cause };
+  }
+  if (!isService && ((systemCode !== undefined && NETWORK_CODES.has(systemCode)) || asString(error.syscall) !== undefined)) {
+    return { kind: 'Network', ...context, code: systemCode, message, cause };
+  }
+  if (!isService) {
+    return { kind: 'Unknown', ...context, code: systemCode ?? name, message, cause };
+  }
+
+  const code = asString(error.Code) ?? name;
+  const kind = serviceKind(code, status, context);
+  const base = { ...context, status, requestId, code, cause };
+  return { kind, ...base, message: describeServiceError(kind, context, code, status, message) };
+}
+
+/** The kind of a service error from its code, falling back to the HTTP status (HEAD answers carry no code). */
+function serviceKind(code: string | undefined, status: number | undefined, context: ErrorContext): S3ErrorKind {
+  const byCode = code === undefined ? undefined : KIND_BY_CODE[code];
+  if (byCode !== undefined) return byCode;
+  // A HEAD answer has no body, so the SDK names the error after the status ('NotFound', '403', ...).
+  switch (status) {
+    case 404:
+      return context.key === undefined ? 'NoSuchBucket' : 'NoSuchKey';
+    case 403:
+      return 'AccessDenied';
+    case 412:
+      return 'PreconditionFailed';
+    case 429:
+      return 'Throttled';
+    case 503:
+      return code === 'ServiceUnavailable' || code === undefined ? 'Throttled' : 'ServiceError';
+    default:
+      return 'ServiceError';
+  }
+}
+
+function describeServiceError(
+  kind: S3ErrorKind,
+  context: ErrorContext,
+  code: string | undefined,
+  status: number | undefined,
+  sdkMessage: string,
+): string {
+  const target = context.key === undefined ? `s3://${context.bucket ?? ''}` : `s3://${context.bucket ?? ''}/${context.key}`;
+  switch (kind) {
+    case 'NoSuchKey':
+      return `${target} does not exist`;
+    case 'NoSuchBucket':
+      return `bucket ${context.bucket ?? ''} does not exist`;
+    case 'AccessDenied':
+      return `access denied to ${target}${code !== undefined && code !== 'AccessDenied' && code !== 'Forbidden' ? ` (${code})` : ''}`;
+    default: {
+      // The SDK's message for a body-less answer is just the status: say something more useful.
+      const useful = sdkMessage !== '' && sdkMessage !== code && !/^UnknownError$/.test(sdkMessage);
+      return useful ? sdkMessage : `${code ?? 'error'} (HTTP ${status ?? '?'}) on ${target}`;
+    }
+  }
+}
+
+function describeFileError(code: string, path: string | undefined, fallback: string): string {
+  const where = path ?? 'file';
+  switch (code) {
+    case 'ENOENT':
+      return `${where}: no such file or directory`;
+    case 'EACCES':
+    case 'EPERM':
+      return `${where}: permission denied`;
+    case 'EISDIR':
+      return `${where}: is a directory`;
+    case 'ENOTDIR':
+      return `${where}: a parent is not a directory`;
+    case 'ENOSPC':
+      return `${where}: no space left on device`;
+    default:
+      return fallback;
+  }
+}
+
+/** True for values built by rx-s3 as {@link S3Error}. */
+export function isS3Error(value: unknown): value is S3Error {
+  return (
+    typeof value === 'object' && value !== null &&
+    typeof (value as { kind?: unknown }).kind === 'string' &&
+    typeof (value as { operation?: unknown }).operation === 'string' &&
+    typeof (value as { message?: unknown }).message === 'string' &&
+    !(value instanceof Error)
+  );
+}
+
+/**
+ * Whether trying the same request again later may succeed. Use it to build retry pipelines.
+ *
+ * @example
+ * ```ts
+ * import { isRetryable } from 'rx-s3';
+ * const retryable = result.err && isRetryable(result.val);
+ * ```
+ */
+export function isRetryable(error: S3Error): boolean {
+  const kind = error.kind;
+  switch (kind) {
+    case 'Throttled':
+    case 'Network':
+    case 'Timeout':
+      return true;
+    case 'ServiceError':
+      return error.status !== undefined && error.status >= 500;
+    case 'BucketAlreadyExists':
+    case 'BucketAlreadyOwnedByYou':
+    case 'InvalidObjectState':
+    case 'NoSuchBucket':
+    case 'NoSuchKey':
+    case 'NoSuchUpload':
+    case 'ObjectAlreadyInActiveTierError':
+    case 'ObjectNotInActiveTierError':
+    case 'BucketNotEmpty':
+    case 'AccessDenied':
+    case 'PreconditionFailed':
+    case 'InvalidInput':
+    case 'LocalFile':
+    case 'Integrity':
+    case 'Unknown':
+      return false;
+    default:
+      return assertNever(kind);
+  }
+}
+
+/** Exhaustiveness check: a new kind added to {@link S3ErrorKind} and not handled fails to compile. */
+function assertNever(value: never): never {
+  throw new TypeError(`unhandled S3 error kind: ${String(value)}`);
+}

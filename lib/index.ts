@@ -1,0 +1,54 @@
+/**
+ * rx-s3: a reactive S3 SDK for Node. Every operation is a method of {@link RxS3} returning a cold, cancellable
+ * `Observable` of `Result<T, S3Error>` values.
+ * @packageDocumentation
+ */
+export { RxS3, clientConfig, type RxS3Options } from './rx-s3';
+export { isRetryable, isS3Error, toS3Error, type S3Error, type S3ErrorKind, type ErrorContext } from './errors';
+export type {
+  BucketCreated,
+  BucketDeleted,
+  BucketList,
+  BucketMetadata,
+  BucketSummary,
+  DataChunk,
+  DeleteBatch,
+  DeleteFailure,
+  DownloadEvent,
+  DownloadOutput,
+  MoveEvent,
+  ObjectBody,
+  ObjectCopied,
+  ObjectDeleted,
+  ObjectInfo,
+  ObjectMetadata,
+  ObjectPage,
+  ObjectSummary,
+  ObjectWritten,
+  PresignedUrl,
+  PresignMethod,
+  StreamEvent,
+  StreamOutput,
+  TransferComplete,
+  TransferProgress,
+  UploadEvent,
+  UploadOutput,
+  VerifiedCopy,
+} from './events';
+export type { CreateBucketOptions } from './operations/create-bucket';
+export type { PresignOptions } from './operations/generate-presigned-url';
+export type { PutBody, PutChecksum, PutObjectOptions } from './operations/put-object';
+export type { ByteRange, GetObjectOptions } from './operations/get-object';
+export type { GetObjectMetadataOptions } from './operations/get-object-metadata';
+export type { ListObjectsOptions } from './operations/list-objects';
+export type { CopyObjectOptions } from './operations/copy-object';
+export type { MoveObjectOptions } from './operations/move-object';
+export type { UploadFileOptions } from './operations/upload-file';
+export type { UploadStreamOptions } from './operations/upload-stream';
+export type { DownloadFileOptions } from './operations/download-file';
+export type { DownloadStreamOptions } from './operations/download-stream';
+export type { UploadOptions } from './internal/upload-options';
+export type { MetadataCacheOptions } from './internal/metadata-cache';
+/** ts-results' `Ok`, `Err` and `Result`, re-exported so ES-module consumers need not import ts-results (a CommonJS/UMD package) themselves. */
+export { Ok, Err, type Result } from 'ts-results';
+export { filterResultOk, filterResultErr, resultMap, resultMergeMap, tapResultOk, tapResultErr } from 'ts-results/rxjs-operators';

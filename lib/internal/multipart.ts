@@ -1,0 +1,145 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type CompletedPart,
+} from '@aws-sdk/client-s3';
+import { s3Error, type ErrorContext } from '../errors';
+import type { UploadOutput } from '../events';
+import type { ClientContext } from './context';
+import { countRequestBody } from './counting-body';
+import type { PartSource } from './part-source';
+import { PartCounter, type ProgressMeter } from './progress';
+
+const MiB = 1024 * 1024;
+/** S3's limits for multipart uploads. */
+export const MIN_PART_SIZE = 5 * MiB;
+export const MAX_PART_SIZE = 5 * 1024 * MiB;
+export const MAX_PARTS = 10_000;
+export const DEFAULT_PART_SIZE = 8 * MiB;
+
+/** What is written, and how. */
+export interface UploadPlan {
+  readonly bucket: string;
+  readonly key: string;
+  readonly metadata: Readonly<Record<string, string>> | undefined;
+  readonly contentType: string | undefined;
+  readonly partSize: number;
+  readonly concurrency: number;
+}
+
+/**
+ * The size of part `partNumber` (1-based). With a known size, one size for all parts, grown so that no more than
+ * 10,000 parts are needed. With an unknown size, the size doubles every 1,000 parts, so 10,000 parts reach about
+ * 8 TiB from an 8 MiB start.
+ */
+export function partSizeFor(partNumber: number, requested: number, totalSize: number | undefined): number {
+  if (totalSize !== undefined) {
+    const needed = Math.ceil(totalSize / MAX_PARTS / MiB) * MiB;
+    return Math.min(MAX_PART_SIZE, Math.max(requested, needed));
+  }
+  return Math.min(MAX_PART_SIZE, requested * 2 ** Math.floor((partNumber - 1) / 1000));
+}
+
+/**
+ * Uploads everything `source` yields: one PutObject when it fits in one part, otherwise a multipart upload with
+ * up to `concurrency` parts in flight. On failure or abort, waits for the parts in flight to settle, then aborts
+ * the multipart upload (retried), so no parts are stranded, and only then rejects.
+ */
+export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: PartSource, meter: ProgressMeter, signal: AbortSignal): Promise<UploadOutput> {
+  const context: ErrorContext = { operation: 'upload', bucket: plan.bucket, key: plan.key };
+  const target = { Bucket: plan.bucket, Key: plan.key };
+  meter.setTotal(source.size);
+  meter.start();
+  const firstSize = partSizeFor(1, plan.partSize, source.size);
+  const first = (await source.next(firstSize)) ?? Buffer.alloc(0);
+  signal.throwIfAborted();
+
+  const fitsOnePart = source.size !== undefined ? source.size <= firstSize : first.length < firstSize;
+  const sizeMismatch = (size: number) =>
+    s3Error('Integrity', context, `the source gave ${size} bytes, not the ${source.size ?? '?'} announced; nothing was stored`);
+  if (fitsOnePart) {
+    if (source.size !== undefined && first.length !== source.size) throw sizeMismatch(first.length);
+    const command = new PutObjectCommand({ ...target, Body: first, ContentLength: first.length, ContentType: plan.contentType, Metadata: plan.metadata });
+    countRequestBody(command, new PartCounter(meter));
+    const put = await ctx.client.send(command, { abortSignal: signal });
+    return { bucket: plan.bucket, key: plan.key, size: first.length, etag: put.ETag, versionId: put.VersionId, parts: 1, uploadId: undefined };
+  }
+
+  const created = await ctx.client.send(
+    new CreateMultipartUploadCommand({ ...target, ContentType: plan.contentType, Metadata: plan.metadata }),
+    { abortSignal: signal },
+  );
+  const uploadId = created.UploadId;
+  if (uploadId === undefined) throw s3Error('ServiceError', context, 'CreateMultipartUpload answered no UploadId');
+
+  // One controller for the parts: a failed part stops its siblings, and so does the caller's abort.
+  const parts = new AbortController();
+  const stopParts = (): void => parts.abort(signal.reason);
+  signal.addEventListener('abort', stopParts, { once: true });
+  try {
+    const completed: CompletedPart[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let failure: { cause: unknown } | undefined;
+    let size = 0;
+    let partNumber = 1;
+    let body: Buffer | undefined = first;
+    while (body !== undefined && failure === undefined && !parts.signal.aborted) {
+      if (partNumber > MAX_PARTS) throw s3Error('InvalidInput', context, `the data needs more than ${MAX_PARTS} parts; raise partSize`);
+      const number = partNumber;
+      size += body.length;
+      const command = new UploadPartCommand({ ...target, UploadId: uploadId, PartNumber: number, Body: body, ContentLength: body.length });
+      countRequestBody(command, new PartCounter(meter));
+      const sent: Promise<void> = ctx.client.send(command, { abortSignal: parts.signal }).then(
+        (answer) => {
+          completed[number - 1] = { PartNumber: number, ETag: answer.ETag };
+        },
+        (cause: unknown) => {
+          failure ??= { cause };
+          parts.abort(cause);
+        },
+      );
+      inFlight.add(sent);
+      void sent.then(() => inFlight.delete(sent));
+      if (inFlight.size >= plan.concurrency) await Promise.race(inFlight);
+      partNumber += 1;
+      body = failure === undefined && !parts.signal.aborted ? await source.next(partSizeFor(partNumber, plan.partSize, source.size)) : undefined;
+    }
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure.cause;
+    signal.throwIfAborted();
+    if (source.size !== undefined && size !== source.size) throw sizeMismatch(size);
+
+    const done = await ctx.client.send(
+      new CompleteMultipartUploadCommand({ ...target, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
+      { abortSignal: signal },
+    );
+    // Some servers (Ceph RGW) answer an empty ETag here; HeadObject has the right one.
+    const etag = done.ETag !== undefined && done.ETag !== '' ? done.ETag : (await ctx.client.send(new HeadObjectCommand(target), { abortSignal: signal })).ETag;
+    return { bucket: plan.bucket, key: plan.key, size, etag, versionId: done.VersionId, parts: completed.length, uploadId };
+  } catch (cause) {
+    await abortUpload(ctx, plan, uploadId);
+    throw cause;
+  } finally {
+    signal.removeEventListener('abort', stopParts);
+  }
+}
+
+/** AbortMultipartUpload, retried with back-off: it must not be lost to one dropped connection. */
+async function abortUpload(ctx: ClientContext, plan: UploadPlan, uploadId: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await ctx.client.send(new AbortMultipartUploadCommand({ Bucket: plan.bucket, Key: plan.key, UploadId: uploadId }), {
+        abortSignal: AbortSignal.timeout(30_000),
+      });
+      return;
+    } catch (cause) {
+      const gone = (cause as { name?: unknown }).name === 'NoSuchUpload';
+      if (gone || attempt >= 4) return;
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { s3Error, type ErrorContext, type S3Error } from '../errors';
+
+/** The one place for the rules rx-s3 checks locally, before any request is sent. Each returns a problem or undefined. */
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** S3's bucket naming rules for general-purpose buckets (3-63 chars, lower case, digits, dots, hyphens). */
+export function checkBucket(bucket: unknown, context: ErrorContext): S3Error | undefined {
+  const invalid = (why: string): S3Error => s3Error('InvalidInput', context, `invalid bucket name ${JSON.stringify(bucket)}: ${why}`);
+  if (typeof bucket !== 'string') return invalid('must be a string');
+  if (bucket.length < 3 || bucket.length > 63) return invalid('must be 3 to 63 characters long');
+  if (!BUCKET_NAME.test(bucket)) {
+    return invalid('use lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit');
+  }
+  if (bucket.includes('..')) return invalid('must not contain two adjacent dots');
+  if (IPV4.test(bucket)) return invalid('must not look like an IP address');
+  return undefined;
+}
+
+/** Keys are 1 to 1,024 bytes of UTF-8. */
+export function checkKey(key: unknown, context: ErrorContext, what = 'key'): S3Error | undefined {
+  if (typeof key !== 'string') return s3Error('InvalidInput', context, `${what} must be a string`);
+  if (key.length === 0) return s3Error('InvalidInput', context, `${what} must not be empty`);
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes > MAX_KEY_BYTES) return s3Error('InvalidInput', context, `${what} is ${bytes} bytes long; the limit is ${MAX_KEY_BYTES}`);
+  return undefined;
+}
+
+/** The longest key S3 accepts, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+
+/** The longest a SigV4 presigned URL may live: 7 days. */
+export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+/** Presigned URL lifetimes: a whole number of seconds from 1 s to 7 days. */
+export function checkTtl(ttl: unknown, context: ErrorContext): S3Error | undefined {
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_PRESIGN_SECONDS) {
+    return s3Error('InvalidInput', context, `ttl must be a whole number of seconds from 1 to ${MAX_PRESIGN_SECONDS} (7 days), got ${String(ttl)}`);
+  }
+  return undefined;
+}
+
+/** A positive whole number (counts, sizes), optionally with bounds. */
+export function checkCount(value: unknown, name: string, context: ErrorContext, min = 1, max = Number.MAX_SAFE_INTEGER): S3Error | undefined {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    return s3Error('InvalidInput', context, `${name} must be a whole number from ${min} to ${max}, got ${String(value)}`);
+  }
+  return undefined;
+}
+
+/** The first problem of several checks, in order. */
+export function firstProblem(...problems: ReadonlyArray<S3Error | undefined>): S3Error | undefined {
+  return problems.find((problem) => problem !== undefined);
+}
+
+const HEADER_TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+// eslint-disable-next-line no-control-regex
+const HEADER_VALUE = /^[\x20-\x7e]*$/;
+
+/** User metadata travels as `x-amz-meta-*` headers: names must be header tokens, values printable ASCII. */
+export function checkMetadata(metadata: Readonly<Record<string, string>> | undefined, context: ErrorContext): S3Error | undefined {
+  if (metadata === undefined) return undefined;
+  for (const [name, value] of Object.entries(metadata)) {
+    if (!HEADER_TOKEN.test(name)) return s3Error('InvalidInput', context, `metadata name ${JSON.stringify(name)} is not a valid header name`);
+    if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
+      return s3Error('InvalidInput', context, `metadata value of ${JSON.stringify(name)} must be printable ASCII (encode other text first)`);
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
+import { concatMap, from, takeWhile, type Observable } from 'rxjs';
+import type { Result } from 'ts-results';
+import type { S3Error } from '../errors';
+import type { DeleteBatch } from '../events';
+import { invalidating, type ClientContext } from '../internal/context';
+import { fromRequest, unlessInvalid } from '../internal/from-command';
+import { checkBucket, checkKey, firstProblem } from '../internal/validate';
+
+/** The most keys one DeleteObjects request may carry. */
+export const DELETE_BATCH_SIZE = 1000;
+
+/**
+ * Deletes many objects, split into requests of at most 1,000 keys sent one after another. Emits one
+ * `Ok(DeleteBatch)` per request (with the keys deleted and the per-key errors the service reported), then
+ * completes. A request that fails as a whole emits one `Err` and ends the stream: later batches are not sent.
+ * An empty `keys` sends nothing and completes without a value. Bad keys are rejected before any request is sent.
+ */
+export function deleteObjects(ctx: ClientContext, bucket: string, keys: readonly string[]): Observable<Result<DeleteBatch, S3Error>> {
+  const context = { operation: 'deleteObjects', bucket };
+  const problem = firstProblem(checkBucket(bucket, context), ...keys.map((key) => checkKey(key, { ...context, key })));
+  return unlessInvalid(problem, () =>
+    from(chunk(keys, DELETE_BATCH_SIZE)).pipe(
+      concatMap((batch) => invalidating(ctx, bucket, () => batch, deleteBatch(ctx, bucket, batch))),
+      takeWhile((result) => result.ok, true),
+    ),
+  );
+}
+
+function deleteBatch(ctx: ClientContext, bucket: string, keys: readonly string[]): Observable<Result<DeleteBatch, S3Error>> {
+  return fromRequest({ operation: 'deleteObjects', bucket }, async (abortSignal) => {
+    const command = new DeleteObjectsCommand({
+      Bucket: bucket,
+      Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: false },
+    });
+    // Many S3-compatible servers still require Content-MD5 on DeleteObjects; the SDK now sends only a CRC32.
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { body?: unknown; headers?: Record<string, string> };
+        if (typeof request.body === 'string' && request.headers !== undefined) {
+          request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'rxS3DeleteObjectsContentMd5' },
+    );
+    const raw = await ctx.client.send(command, { abortSignal });
+    return {
+      bucket,
+      deleted: (raw.Deleted ?? []).flatMap((d) => (d.Key === undefined ? [] : [d.Key])),
+      errors: (raw.Errors ?? []).map((e) => ({ key: e.Key ?? '', code: e.Code, message: e.Message })),
+      raw,
+    };
+  });
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}

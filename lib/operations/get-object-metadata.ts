@@ -1,0 +1,51 @@
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { defer, of, tap, type Observable } from 'rxjs';
+import { Ok, type Result } from 'ts-results';
+import type { S3Error } from '../errors';
+import type { ObjectMetadata } from '../events';
+import type { ClientContext } from '../internal/context';
+import { fromRequest, unlessInvalid } from '../internal/from-command';
+import { toObjectInfo } from '../internal/object-info';
+import { checkBucket, checkKey, firstProblem } from '../internal/validate';
+
+/** Options of `getObjectMetadata`. */
+export interface GetObjectMetadataOptions {
+  /**
+   * Answer from the client's metadata cache when it holds a fresh entry, and store the answer there. Needs the
+   * cache enabled on the client (`new RxS3({ metadataCache: { ... } })`); ignored otherwise. Default false.
+   */
+  readonly cache?: boolean;
+}
+
+/**
+ * Reads an object's metadata (HeadObject) without its body. Emits one `Ok(ObjectMetadata)` or one `Err`
+ * (`NoSuchKey` for a missing key; a HEAD answer has no body, so the SDK's `NotFound` is reported as `NoSuchKey`),
+ * then completes.
+ *
+ * With `{ cache: true }` a fresh cached entry is emitted with `fromCache: true` and no request is sent. Writes
+ * made through the same client (put, copy, delete, move, upload) invalidate their keys; writes by others are seen
+ * once the entry's TTL ran out.
+ */
+export function getObjectMetadata(
+  ctx: ClientContext,
+  bucket: string,
+  key: string,
+  options: GetObjectMetadataOptions = {},
+): Observable<Result<ObjectMetadata, S3Error>> {
+  const context = { operation: 'getObjectMetadata', bucket, key };
+  const cache = options.cache === true ? ctx.metadataCache : undefined;
+  const head = (): Observable<Result<ObjectMetadata, S3Error>> =>
+    fromRequest(context, async (abortSignal) => {
+      const raw = await ctx.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
+      return { ...toObjectInfo(bucket, key, raw), fromCache: false, raw };
+    });
+  return unlessInvalid(firstProblem(checkBucket(bucket, context), checkKey(key, context)), () => {
+    if (cache === undefined) return head();
+    return defer(() => {
+      const hit = cache.get(bucket, key);
+      if (hit !== undefined) return of(Ok({ ...hit, fromCache: true }));
+      const stamp = cache.stamp();
+      return head().pipe(tap((result) => result.ok && cache.set(bucket, key, result.val, stamp)));
+    });
+  });
+}

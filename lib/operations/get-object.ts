@@ -1,0 +1,59 @@
+import type { Readable } from 'node:stream';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { Observable } from 'rxjs';
+import type { Result } from 'ts-results';
+import { s3Error, type S3Error } from '../errors';
+import type { ObjectBody } from '../events';
+import type { ClientContext } from '../internal/context';
+import { fromRequest, unlessInvalid } from '../internal/from-command';
+import { toObjectInfo } from '../internal/object-info';
+import { checkBucket, checkKey, firstProblem } from '../internal/validate';
+
+/** A byte range: `{ start, end }` (both inclusive; `end` omitted means to the end) or the last `suffix` bytes. */
+export type ByteRange = { readonly start: number; readonly end?: number } | { readonly suffix: number };
+
+/** Options of `getObject`. */
+export interface GetObjectOptions {
+  readonly range?: ByteRange;
+  /** Only answer if the object's ETag is this one (else `PreconditionFailed`). */
+  readonly ifMatch?: string;
+}
+
+/**
+ * Reads one object. Emits one `Ok(ObjectBody)` whose `body` is a Node `Readable` not yet read, or one `Err`
+ * (`NoSuchKey`, `NoSuchBucket`, `PreconditionFailed`...), then completes.
+ *
+ * Unsubscribing before the answer arrives aborts the request; an answer that arrives after the subscriber left is
+ * destroyed, so no socket is left open. Once emitted, the body is yours: read it or destroy it.
+ */
+export function getObject(ctx: ClientContext, bucket: string, key: string, options: GetObjectOptions = {}): Observable<Result<ObjectBody, S3Error>> {
+  const context = { operation: 'getObject', bucket, key };
+  const range = options.range === undefined ? undefined : rangeHeader(options.range);
+  const problem = firstProblem(
+    checkBucket(bucket, context),
+    checkKey(key, context),
+    range === null ? s3Error('InvalidInput', context, `invalid range ${JSON.stringify(options.range)}`) : undefined,
+  );
+  return unlessInvalid(problem, () =>
+    fromRequest(
+      context,
+      async (abortSignal) => {
+        const { Body, ...raw } = await ctx.client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: range ?? undefined, IfMatch: options.ifMatch }),
+          { abortSignal },
+        );
+        return { ...toObjectInfo(bucket, key, raw), body: Body as Readable, contentRange: raw.ContentRange, raw };
+      },
+      (late) => late.body.destroy(),
+    ),
+  );
+}
+
+/** The `Range` header for a {@link ByteRange}, or null when the range makes no sense. */
+export function rangeHeader(range: ByteRange): string | null {
+  const whole = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if ('suffix' in range) return whole(range.suffix) && range.suffix > 0 ? `bytes=-${range.suffix}` : null;
+  if (!whole(range.start)) return null;
+  if (range.end === undefined) return `bytes=${range.start}-`;
+  return whole(range.end) && range.end >= range.start ? `bytes=${range.start}-${range.end}` : null;
+}

@@ -1,0 +1,16 @@
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import type { Observable } from 'rxjs';
+import type { Result } from 'ts-results';
+import type { S3Error } from '../errors';
+import type { BucketList } from '../events';
+import type { ClientContext } from '../internal/context';
+import { fromRequest } from '../internal/from-command';
+
+/** Lists the buckets these credentials own. Emits one `Ok(BucketList)` or one `Err`, then completes. */
+export function listBuckets(ctx: ClientContext): Observable<Result<BucketList, S3Error>> {
+  return fromRequest({ operation: 'listBuckets' }, async (abortSignal) => {
+    const raw = await ctx.client.send(new ListBucketsCommand({}), { abortSignal });
+    const buckets = (raw.Buckets ?? []).map((b) => ({ name: b.Name ?? '', creationDate: b.CreationDate }));
+    return { buckets, raw };
+  });
+}

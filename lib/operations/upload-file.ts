@@ -1,0 +1,44 @@
+import { open } from 'node:fs/promises';
+import type { Observable } from 'rxjs';
+import type { Result } from 'ts-results';
+import { s3Error, type S3Error } from '../errors';
+import type { UploadEvent } from '../events';
+import { invalidating, type ClientContext } from '../internal/context';
+import { unlessInvalid } from '../internal/from-command';
+import { runUpload } from '../internal/multipart';
+import { fileSource } from '../internal/part-source';
+import { fromTransfer, progressPolicy } from '../internal/transfer';
+import { checkUploadOptions, uploadPlan, type UploadOptions } from '../internal/upload-options';
+
+/** Options of `uploadFile`. */
+export type UploadFileOptions = UploadOptions;
+
+/**
+ * Uploads a local file. Emits `Ok` progress ticks (byte-level, also inside a part: `totalBytes` is the file's
+ * size), then one `Ok({ kind: 'complete', output })`, then completes; or one `Err` (`LocalFile` for a missing or
+ * unreadable file, before any request), then completes.
+ *
+ * Files up to `partSize` (default 8 MiB) go in one PutObject; larger ones as a multipart upload with
+ * `concurrency` parts in flight (default 4), each read from the file at its offset, so memory stays near
+ * `partSize x concurrency`. Unsubscribing or a failure aborts the requests in flight, then aborts the multipart
+ * upload: no half object, no stranded parts (`rx.flushCleanups()` waits for that clean-up).
+ */
+export function uploadFile(ctx: ClientContext, bucket: string, key: string, filePath: string, options: UploadFileOptions = {}): Observable<Result<UploadEvent, S3Error>> {
+  const context = { operation: 'uploadFile', bucket, key };
+  const problem = checkUploadOptions(bucket, key, options, context) ??
+    (typeof filePath === 'string' && filePath !== '' ? undefined : s3Error('InvalidInput', context, 'filePath must be a non-empty string'));
+  return unlessInvalid(problem, () =>
+    invalidating(ctx, bucket, () => [key],
+      fromTransfer(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter }) => {
+        const handle = await open(filePath, 'r');
+        try {
+          const stat = await handle.stat();
+          if (!stat.isFile()) throw Object.assign(new Error(`${filePath} is not a regular file`), { code: 'EISDIR', path: filePath });
+          return await runUpload(ctx, uploadPlan(bucket, key, options), fileSource(handle, stat.size, filePath), meter, signal);
+        } finally {
+          await handle.close().catch(() => undefined);
+        }
+      }),
+    ),
+  );
+}

@@ -1,0 +1,357 @@
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import type { Observable } from 'rxjs';
+import type { Result } from 'ts-results';
+import type { S3Error } from './errors';
+import type {
+  BucketCreated,
+  BucketDeleted,
+  BucketList,
+  BucketMetadata,
+  DeleteBatch,
+  MoveEvent,
+  ObjectBody,
+  ObjectCopied,
+  ObjectDeleted,
+  ObjectMetadata,
+  ObjectPage,
+  ObjectWritten,
+  PresignedUrl,
+  PresignMethod,
+} from './events';
+import type { ClientContext } from './internal/context';
+import { Cleanups } from './internal/cleanups';
+import { MetadataCache, type MetadataCacheOptions } from './internal/metadata-cache';
+import { copyObject, type CopyObjectOptions } from './operations/copy-object';
+import { createBucket, type CreateBucketOptions } from './operations/create-bucket';
+import { deleteBucket } from './operations/delete-bucket';
+import { deleteObject } from './operations/delete-object';
+import { deleteObjects } from './operations/delete-objects';
+import { generatePresignedUrl, type PresignOptions } from './operations/generate-presigned-url';
+import { getBucketMetadata } from './operations/get-bucket-metadata';
+import { getObject, type GetObjectOptions } from './operations/get-object';
+import { getObjectMetadata, type GetObjectMetadataOptions } from './operations/get-object-metadata';
+import { listBuckets } from './operations/list-buckets';
+import { listObjects, type ListObjectsOptions } from './operations/list-objects';
+import { moveObject, type MoveObjectOptions } from './operations/move-object';
+import { putObject, type PutBody, type PutObjectOptions } from './operations/put-object';
+import { downloadFile, type DownloadFileOptions } from './operations/download-file';
+import { downloadStream, type DownloadStreamOptions } from './operations/download-stream';
+import { uploadFile, type UploadFileOptions } from './operations/upload-file';
+import { uploadStream, type UploadStreamOptions } from './operations/upload-stream';
+import type { DownloadEvent, StreamEvent, UploadEvent } from './events';
+
+/** How to build an {@link RxS3}. Every field is optional: with none, the SDK's usual chain (env, profile) applies. */
+export interface RxS3Options {
+  /**
+   * An S3-compatible endpoint (Ceph RGW, MinIO, R2, a local server...). With an endpoint, the checksum defaults
+   * become `WHEN_REQUIRED` (see `requestChecksumCalculation`) and the region defaults to `us-east-1`.
+   */
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly credentials?: S3ClientConfig['credentials'];
+  /** Address buckets as `endpoint/bucket/key` rather than `bucket.endpoint/key`. Most self-hosted servers need it. */
+  readonly forcePathStyle?: boolean;
+  /**
+   * The SDK's default (`WHEN_SUPPORTED`) sends stream bodies as `aws-chunked` with a trailing CRC32, which many
+   * S3-compatible servers store as data or refuse. rx-s3 uses `WHEN_REQUIRED` whenever `endpoint` is set.
+   */
+  readonly requestChecksumCalculation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
+  readonly responseChecksumValidation?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
+  /** Attempts per request, retries included (the SDK's standard retry strategy). Default 3. */
+  readonly maxAttempts?: number;
+  /** Anything else for the `S3Client` (a custom `requestHandler`, a logger...). The fields above win. */
+  readonly clientConfig?: S3ClientConfig;
+  /** Use this client as it is, instead of building one; the S3 options above are then ignored. */
+  readonly client?: S3Client;
+  /** Enable the metadata cache of `getObjectMetadata(..., { cache: true })`: `true` for defaults, or its options. */
+  readonly metadataCache?: boolean | MetadataCacheOptions;
+}
+
+/**
+ * The rx-s3 client: one method per S3 operation, each returning a cold `Observable` of `Result` values.
+ *
+ * Every method follows one contract: nothing is sent before you subscribe; each subscription sends its own
+ * requests; values are emitted as `Ok(...)` (one, one per page, or progress ticks then one `complete`), then the
+ * stream completes; any failure (S3, network, local file, bad input) is one `Err(S3Error)` and then completion,
+ * never an `error` notification; unsubscribing aborts what is in flight, cleans up, and nothing is emitted after.
+ *
+ * @example
+ * ```ts
+ * import { RxS3 } from 'rx-s3';
+ * import { lastValueFrom } from 'rxjs';
+ *
+ * const rx = new RxS3({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true,
+ *   credentials: { accessKeyId: 'key', secretAccessKey: 'secret' } });
+ * const result = await lastValueFrom(rx.putObject('photos', 'hello.txt', 'Hello'));
+ * if (result.ok) console.log('stored', result.val.etag);
+ * else console.error(result.val.kind, result.val.message);
+ * ```
+ */
+export class RxS3 {
+  /** The SDK client every request goes through. */
+  readonly client: S3Client;
+  private readonly ownsClient: boolean;
+  private readonly context: ClientContext;
+
+  constructor(options: RxS3Options = {}) {
+    this.ownsClient = options.client === undefined;
+    this.client = options.client ?? new S3Client(clientConfig(options));
+    const cache = options.metadataCache;
+    this.context = {
+      client: this.client,
+      metadataCache: cache === undefined || cache === false ? undefined : new MetadataCache(cache === true ? {} : cache),
+      cleanups: new Cleanups(),
+    };
+  }
+
+  /**
+   * Creates a bucket. One `Ok(BucketCreated)` or one `Err`, then complete.
+   * @example
+   * ```ts
+   * const created$ = rx.createBucket('photos');
+   * ```
+   */
+  createBucket(bucket: string, options?: CreateBucketOptions): Observable<Result<BucketCreated, S3Error>> {
+    return createBucket(this.context, bucket, options);
+  }
+
+  /**
+   * Reads a bucket's metadata (HeadBucket). One `Ok(BucketMetadata)` or one `Err` (`NoSuchBucket`...), then complete.
+   * @example
+   * ```ts
+   * rx.getBucketMetadata('photos').subscribe((r) => console.log(r.ok ? r.val.region : r.val.kind));
+   * ```
+   */
+  getBucketMetadata(bucket: string): Observable<Result<BucketMetadata, S3Error>> {
+    return getBucketMetadata(this.context, bucket);
+  }
+
+  /**
+   * Lists the buckets. One `Ok(BucketList)` or one `Err`, then complete.
+   * @example
+   * ```ts
+   * rx.listBuckets().subscribe((r) => r.ok && r.val.buckets.forEach((b) => console.log(b.name)));
+   * ```
+   */
+  listBuckets(): Observable<Result<BucketList, S3Error>> {
+    return listBuckets(this.context);
+  }
+
+  /**
+   * Deletes an empty bucket. One `Ok(BucketDeleted)` or one `Err` (`BucketNotEmpty`...), then complete.
+   * @example
+   * ```ts
+   * const deleted$ = rx.deleteBucket('photos');
+   * ```
+   */
+  deleteBucket(bucket: string): Observable<Result<BucketDeleted, S3Error>> {
+    return deleteBucket(this.context, bucket);
+  }
+
+  /**
+   * Signs a URL for one GET, PUT, DELETE or HEAD of one object; no request is sent. One `Ok(PresignedUrl)` or one
+   * `Err` (`InvalidInput` for a TTL outside 1 s to 7 days), then complete.
+   * @example
+   * ```ts
+   * const url = await lastValueFrom(rx.generatePresignedUrl('GET', 'photos', 'cat.jpg', { ttl: 600 }));
+   * if (url.ok) await fetch(url.val.url);
+   * ```
+   */
+  generatePresignedUrl(method: PresignMethod, bucket: string, key: string, options?: PresignOptions): Observable<Result<PresignedUrl, S3Error>> {
+    return generatePresignedUrl(this.context, method, bucket, key, options);
+  }
+
+  /**
+   * Writes an object in one request. One `Ok(ObjectWritten)` or one `Err`, then complete.
+   * @example
+   * ```ts
+   * rx.putObject('photos', 'notes/today.txt', 'hello', { contentType: 'text/plain', checksum: 'MD5' });
+   * ```
+   */
+  putObject(bucket: string, key: string, body: PutBody, options?: PutObjectOptions): Observable<Result<ObjectWritten, S3Error>> {
+    return putObject(this.context, bucket, key, body, options);
+  }
+
+  /**
+   * Reads an object: one `Ok(ObjectBody)` with the body as a Node `Readable`, or one `Err`, then complete.
+   * @example
+   * ```ts
+   * import { text } from 'node:stream/consumers';
+   * const got = await lastValueFrom(rx.getObject('photos', 'notes/today.txt'));
+   * if (got.ok) console.log(await text(got.val.body));
+   * ```
+   */
+  getObject(bucket: string, key: string, options?: GetObjectOptions): Observable<Result<ObjectBody, S3Error>> {
+    return getObject(this.context, bucket, key, options);
+  }
+
+  /**
+   * Reads an object's metadata (HeadObject), optionally from the client's cache. One `Ok(ObjectMetadata)` or one
+   * `Err` (`NoSuchKey`...), then complete.
+   * @example
+   * ```ts
+   * const rx = new RxS3({ metadataCache: { maxEntries: 10_000, ttlMs: 60_000 } });
+   * rx.getObjectMetadata('photos', 'cat.jpg', { cache: true }).subscribe(console.log);
+   * ```
+   */
+  getObjectMetadata(bucket: string, key: string, options?: GetObjectMetadataOptions): Observable<Result<ObjectMetadata, S3Error>> {
+    return getObjectMetadata(this.context, bucket, key, options);
+  }
+
+  /**
+   * Lists objects, one `Ok(ObjectPage)` per page, fetched lazily; then complete (or an `Err`, then complete).
+   * @example
+   * ```ts
+   * rx.listObjects('photos', { prefix: '2026/' }).pipe(
+   *   filterResultOk(), mergeMap((page) => page.objects),
+   * ).subscribe((object) => console.log(object.key, object.size));
+   * ```
+   */
+  listObjects(bucket: string, options?: ListObjectsOptions): Observable<Result<ObjectPage, S3Error>> {
+    return listObjects(this.context, bucket, options);
+  }
+
+  /**
+   * Copies an object server-side. One `Ok(ObjectCopied)` or one `Err`, then complete.
+   * @example
+   * ```ts
+   * const copied$ = rx.copyObject('photos', 'cat.jpg', 'archive', '2026/cat.jpg');
+   * ```
+   */
+  copyObject(
+    sourceBucket: string,
+    sourceKey: string,
+    targetBucket: string,
+    targetKey: string,
+    options?: CopyObjectOptions,
+  ): Observable<Result<ObjectCopied, S3Error>> {
+    return copyObject(this.context, sourceBucket, sourceKey, targetBucket, targetKey, options);
+  }
+
+  /**
+   * Deletes one object. One `Ok(ObjectDeleted)` or one `Err`, then complete.
+   * @example
+   * ```ts
+   * const deleted$ = rx.deleteObject('photos', 'cat.jpg');
+   * ```
+   */
+  deleteObject(bucket: string, key: string): Observable<Result<ObjectDeleted, S3Error>> {
+    return deleteObject(this.context, bucket, key);
+  }
+
+  /**
+   * Deletes many objects, one `Ok(DeleteBatch)` per request of at most 1,000 keys, then complete.
+   * @example
+   * ```ts
+   * rx.deleteObjects('photos', ['a.jpg', 'b.jpg']).subscribe((r) => r.ok && console.log(r.val.deleted));
+   * ```
+   */
+  deleteObjects(bucket: string, keys: readonly string[]): Observable<Result<DeleteBatch, S3Error>> {
+    return deleteObjects(this.context, bucket, keys);
+  }
+
+  /**
+   * Moves an object (copy, verify, then delete): `Ok({ stage: 'copied' })`, `Ok({ stage: 'deleted' })`, complete.
+   * @example
+   * ```ts
+   * rx.moveObject('inbox', 'scan.pdf', 'archive', '2026/scan.pdf').subscribe((r) =>
+   *   console.log(r.ok ? r.val.stage : `${r.val.kind}: ${r.val.message}`));
+   * ```
+   */
+  moveObject(
+    sourceBucket: string,
+    sourceKey: string,
+    targetBucket: string,
+    targetKey: string,
+    options?: MoveObjectOptions,
+  ): Observable<Result<MoveEvent, S3Error>> {
+    return moveObject(this.context, sourceBucket, sourceKey, targetBucket, targetKey, options);
+  }
+
+  /**
+   * Uploads a local file: progress ticks, then one `complete`; multipart above a threshold.
+   * @example
+   * ```ts
+   * rx.uploadFile('videos', 'talk.mp4', './talk.mp4').subscribe((r) => {
+   *   if (r.ok && r.val.kind === 'progress') console.log(r.val.transferredBytes, '/', r.val.totalBytes);
+   * });
+   * ```
+   */
+  uploadFile(bucket: string, key: string, filePath: string, options?: UploadFileOptions): Observable<Result<UploadEvent, S3Error>> {
+    return uploadFile(this.context, bucket, key, filePath, options);
+  }
+
+  /**
+   * Uploads a Node `Readable` of known or unknown length: progress ticks, then one `complete`.
+   * @example
+   * ```ts
+   * rx.uploadStream('logs', 'today.gz', process.stdin.pipe(createGzip())).subscribe(console.log);
+   * ```
+   */
+  uploadStream(bucket: string, key: string, stream: Readable, options?: UploadStreamOptions): Observable<Result<UploadEvent, S3Error>> {
+    return uploadStream(this.context, bucket, key, stream, options);
+  }
+
+  /**
+   * Downloads an object to a local file, atomically: progress ticks, then one `complete`.
+   * @example
+   * ```ts
+   * rx.downloadFile('videos', 'talk.mp4', './talk.mp4').subscribe(console.log);
+   * ```
+   */
+  downloadFile(bucket: string, key: string, filePath: string, options?: DownloadFileOptions): Observable<Result<DownloadEvent, S3Error>> {
+    return downloadFile(this.context, bucket, key, filePath, options);
+  }
+
+  /**
+   * Streams an object's bytes as they arrive: `data` chunks (in order) interleaved with progress ticks, then one
+   * `complete`.
+   * @example
+   * ```ts
+   * rx.downloadStream('logs', 'today.gz').pipe(filterResultOk()).subscribe((e) => {
+   *   if (e.kind === 'data') process.stdout.write(e.chunk);
+   * });
+   * ```
+   */
+  downloadStream(bucket: string, key: string, options?: DownloadStreamOptions): Observable<Result<StreamEvent, S3Error>> {
+    return downloadStream(this.context, bucket, key, options);
+  }
+
+  /**
+   * Resolves once every clean-up that an unsubscribe or a failure started in the background has finished
+   * (aborting multipart uploads, deleting temp files). Await it before the process exits, e.g. on Ctrl-C.
+   * @example
+   * ```ts
+   * process.once('SIGINT', async () => { subscription.unsubscribe(); await rx.flushCleanups(); process.exit(130); });
+   * ```
+   */
+  flushCleanups(): Promise<void> {
+    return this.context.cleanups.flush();
+  }
+
+  /** Closes the client's sockets, if rx-s3 built the client (a client passed in is left to its owner). */
+  destroy(): void {
+    if (this.ownsClient) this.client.destroy();
+  }
+}
+
+/** The `S3Client` configuration for {@link RxS3Options}: the one place the defaults for third-party servers live. */
+export function clientConfig(options: RxS3Options): S3ClientConfig {
+  const custom = options.endpoint !== undefined;
+  const defined = <T extends object>(o: T): Partial<T> =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return {
+    ...(custom ? { region: 'us-east-1', requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
+    ...options.clientConfig,
+    ...defined({
+      endpoint: options.endpoint,
+      region: options.region,
+      credentials: options.credentials,
+      forcePathStyle: options.forcePathStyle,
+      requestChecksumCalculation: options.requestChecksumCalculation,
+      responseChecksumValidation: options.responseChecksumValidation,
+      maxAttempts: options.maxAttempts,
+    }),
+  };
+}

@@ -1,0 +1,199 @@
+import { text } from 'node:stream/consumers';
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { collect, commandNames, spySend, uniqueBucket, useBucket } from '../support/fixtures';
+
+/** Keys that break naive URL handling. */
+const SPECIAL_KEYS = ['plus+sign', 'amp&eq=q?hash#', 'colon:semi;', 'with space', 'unicodé/日本語/ключ', 'percent%20literal', 'tilde~star*(paren)'];
+
+describe('copyObject, deleteObjects, moveObject', () => {
+  const fx = useBucket('copymove');
+  const other = uniqueBucket('copymove-target');
+
+  before(async () => {
+    await collect(fx.rx.createBucket(other));
+  });
+  after(async () => {
+    const { removeBucket } = await import('../support/fixtures');
+    await removeBucket(fx.rx.client, other);
+  });
+
+  const read = async (bucket: string, key: string): Promise<string> => text((await collect(fx.rx.getObject(bucket, key)))[0]!.unwrap().body);
+
+  it('copyObject copies body and metadata across buckets', async () => {
+    await collect(fx.rx.putObject(fx.bucket, 'src', 'copy me', { metadata: { color: 'blue' }, contentType: 'text/plain' }));
+    const results = await collect(fx.rx.copyObject(fx.bucket, 'src', other, 'dst'));
+    expect(results).to.have.length(1);
+    expect(results[0]!.unwrap()).to.include({ sourceBucket: fx.bucket, sourceKey: 'src', bucket: other, key: 'dst' });
+    expect(await read(other, 'dst')).to.equal('copy me');
+    const [head] = await collect(fx.rx.getObjectMetadata(other, 'dst'));
+    expect(head!.unwrap().metadata).to.deep.equal({ color: 'blue' });
+  });
+
+  it('copyObject with metadata replaces it', async () => {
+    await collect(fx.rx.copyObject(fx.bucket, 'src', fx.bucket, 'replaced', { metadata: { color: 'red' } }));
+    const [head] = await collect(fx.rx.getObjectMetadata(fx.bucket, 'replaced'));
+    expect(head!.unwrap().metadata).to.deep.equal({ color: 'red' });
+  });
+
+  it('copyObject of a missing source is Err(NoSuchKey)', async () => {
+    const [result] = await collect(fx.rx.copyObject(fx.bucket, 'no-such-source', fx.bucket, 'x'));
+    expect(result!.err && result!.val.kind).to.equal('NoSuchKey');
+  });
+
+  it('keys with special characters round-trip through put, list, copy, move and delete', async () => {
+    for (const key of SPECIAL_KEYS) {
+      const src = `special/${key}`;
+      expect((await collect(fx.rx.putObject(fx.bucket, src, key)))[0]!.ok, `put ${key}`).to.equal(true);
+      const copied = await collect(fx.rx.copyObject(fx.bucket, src, fx.bucket, `copied/${key}`));
+      expect(copied[0]!.ok, `copy ${key}: ${copied[0]!.err ? copied[0]!.val.message : ''}`).to.equal(true);
+      expect(await read(fx.bucket, `copied/${key}`)).to.equal(key);
+      const moved = await collect(fx.rx.moveObject(fx.bucket, `copied/${key}`, fx.bucket, `moved/${key}`));
+      expect(moved.map((r) => r.ok && r.val.stage), `move ${key}`).to.deep.equal(['copied', 'deleted']);
+    }
+    const listed = async (prefix: string) =>
+      (await collect(fx.rx.listObjects(fx.bucket, { prefix }))).flatMap((p) => p.unwrap().objects.map((o) => o.key.slice(prefix.length))).sort();
+    expect(await listed('special/')).to.deep.equal([...SPECIAL_KEYS].sort());
+    expect(await listed('moved/')).to.deep.equal([...SPECIAL_KEYS].sort());
+    expect(await listed('copied/')).to.deep.equal([]);
+    for (const key of SPECIAL_KEYS) expect((await collect(fx.rx.deleteObject(fx.bucket, `special/${key}`)))[0]!.ok).to.equal(true);
+    const batches = await collect(fx.rx.deleteObjects(fx.bucket, SPECIAL_KEYS.map((k) => `moved/${k}`)));
+    expect(batches[0]!.unwrap().deleted.slice().sort()).to.deep.equal(SPECIAL_KEYS.map((k) => `moved/${k}`).sort());
+    expect(await listed('special/')).to.deep.equal([]);
+    expect(await listed('moved/')).to.deep.equal([]);
+  });
+
+  it('deleteObjects splits 2,001 keys into requests of 1,000, 1,000 and 1, one Ok per request', async function () {
+    this.timeout(120_000);
+    const keys = Array.from({ length: 2001 }, (_, i) => `bulk/${i}`);
+    const { from, lastValueFrom, mergeMap, toArray } = await import('rxjs');
+    await lastValueFrom(from(keys.slice(0, 5)).pipe(mergeMap((k) => fx.rx.putObject(fx.bucket, k, 'x'), 8), toArray()));
+    const spy = spySend(fx.rx);
+    try {
+      const batches = await collect(fx.rx.deleteObjects(fx.bucket, keys));
+      expect(batches).to.have.length(3);
+      expect(commandNames(spy)).to.deep.equal(['DeleteObjectsCommand', 'DeleteObjectsCommand', 'DeleteObjectsCommand']);
+      const values = batches.map((b) => b.unwrap());
+      // S3 reports keys that did not exist as deleted too.
+      expect(values.map((v) => v.deleted.length)).to.deep.equal([1000, 1000, 1]);
+      expect(values.every((v) => v.errors.length === 0)).to.equal(true);
+    } finally {
+      spy.restore();
+    }
+    const [page] = await collect(fx.rx.listObjects(fx.bucket, { prefix: 'bulk/' }));
+    expect(page!.unwrap().objects).to.be.empty;
+  });
+
+  it('deleteObjects of no keys sends nothing and completes without a value', async () => {
+    const spy = spySend(fx.rx);
+    try {
+      expect(await collect(fx.rx.deleteObjects(fx.bucket, []))).to.deep.equal([]);
+      expect(spy.callCount).to.equal(0);
+    } finally {
+      spy.restore();
+    }
+  });
+
+  it('deleteObjects on a missing bucket is one Err and sends no further batch', async () => {
+    const keys = Array.from({ length: 1500 }, (_, i) => `k${i}`);
+    const results = await collect(fx.rx.deleteObjects('rxs3-no-such-bucket-del', keys));
+    expect(results).to.have.length(1);
+    expect(results[0]!.err && results[0]!.val.kind).to.equal('NoSuchBucket');
+  });
+
+  it('moveObject: copy, verify, then delete; emits copied then deleted', async () => {
+    await collect(fx.rx.putObject(fx.bucket, 'to-move', 'payload'));
+    const spy = spySend(fx.rx);
+    let events;
+    try {
+      events = await collect(fx.rx.moveObject(fx.bucket, 'to-move', other, 'moved'));
+      expect(commandNames(spy)).to.deep.equal(['HeadObjectCommand', 'CopyObjectCommand', 'HeadObjectCommand', 'DeleteObjectCommand']);
+    } finally {
+      spy.restore();
+    }
+    expect(events.map((e) => e.ok && e.val.stage)).to.deep.equal(['copied', 'deleted']);
+    const copied = events[0]!.unwrap();
+    expect(copied.stage === 'copied' && copied.verified.size).to.equal(7);
+    expect(await read(other, 'moved')).to.equal('payload');
+    const [gone] = await collect(fx.rx.getObjectMetadata(fx.bucket, 'to-move'));
+    expect(gone!.err && gone!.val.kind).to.equal('NoSuchKey');
+  });
+
+  it('moveObject with a missing source emits one Err and deletes nothing', async () => {
+    const spy = spySend(fx.rx);
+    try {
+      const events = await collect(fx.rx.moveObject(fx.bucket, 'never-was', other, 'x'));
+      expect(events).to.have.length(1);
+      expect(events[0]!.err && events[0]!.val.kind).to.equal('NoSuchKey');
+      expect(commandNames(spy)).to.not.include('DeleteObjectCommand');
+    } finally {
+      spy.restore();
+    }
+  });
+
+  it('moveObject whose copy fails leaves the source untouched', async () => {
+    await collect(fx.rx.putObject(fx.bucket, 'stays', 'safe'));
+    const events = await collect(fx.rx.moveObject(fx.bucket, 'stays', 'rxs3-no-such-bucket-move', 'x'));
+    expect(events).to.have.length(1);
+    expect(events[0]!.err && events[0]!.val.kind).to.equal('NoSuchBucket');
+    expect(await read(fx.bucket, 'stays')).to.equal('safe');
+  });
+
+  it('moveObject whose delete fails emits copied, then an Err saying both objects exist', async () => {
+    await collect(fx.rx.putObject(fx.bucket, 'undeletable', 'both'));
+    const send = fx.rx.client.send.bind(fx.rx.client) as (c: unknown, o?: unknown) => Promise<unknown>;
+    const stub = sinon.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
+      if (command instanceof DeleteObjectCommand) {
+        throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+      }
+      return send(command, options);
+    });
+    let events;
+    try {
+      events = await collect(fx.rx.moveObject(fx.bucket, 'undeletable', other, 'twin'));
+    } finally {
+      stub.restore();
+    }
+    expect(events).to.have.length(2);
+    expect(events[0]!.ok && events[0]!.val.stage).to.equal('copied');
+    expect(events[1]!.err && events[1]!.val.kind).to.equal('AccessDenied');
+    expect(events[1]!.err && events[1]!.val.message).to.match(/both objects exist/);
+    expect(await read(fx.bucket, 'undeletable')).to.equal('both');
+    expect(await read(other, 'twin')).to.equal('both');
+  });
+
+  it('moveObject does not delete the source when the copy does not verify', async () => {
+    await collect(fx.rx.putObject(fx.bucket, 'verify-me', 'original'));
+    const send = fx.rx.client.send.bind(fx.rx.client) as (c: unknown, o?: unknown) => Promise<Record<string, unknown>>;
+    let heads = 0;
+    const stub = sinon.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
+      const out = await send(command, options);
+      // Fault injection: the target's HEAD reports a different size, as a truncated copy would.
+      if ((command as object).constructor.name === 'HeadObjectCommand' && ++heads === 2) return { ...out, ContentLength: 3 };
+      return out;
+    });
+    let events;
+    try {
+      events = await collect(fx.rx.moveObject(fx.bucket, 'verify-me', other, 'unverified'));
+      expect(commandNames(stub)).to.not.include('DeleteObjectCommand');
+    } finally {
+      stub.restore();
+    }
+    expect(events).to.have.length(1);
+    expect(events[0]!.err && events[0]!.val.kind).to.equal('Integrity');
+    expect(await read(fx.bucket, 'verify-me')).to.equal('original');
+  });
+
+  it('moveObject onto itself is rejected before any request', async () => {
+    const spy = spySend(fx.rx);
+    try {
+      const events = await collect(fx.rx.moveObject(fx.bucket, 'same', fx.bucket, 'same'));
+      expect(events).to.have.length(1);
+      expect(events[0]!.err && events[0]!.val.kind).to.equal('InvalidInput');
+      expect(spy.callCount).to.equal(0);
+    } finally {
+      spy.restore();
+    }
+  });
+});
