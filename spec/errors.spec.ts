@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import * as net from 'node:net';
 import { isRetryable, isS3Error, toS3Error, type S3ErrorKind } from '../lib';
+import { collect } from './support/fixtures';
+import { makeClient } from './support/server';
 
 const context = { operation: 'getObject', bucket: 'b', key: 'k' };
 const service = (name: string, status: number) => Object.assign(new Error(name), { name, $fault: 'client', $metadata: { httpStatusCode: status, requestId: 'req-1' } });
@@ -61,9 +64,6 @@ describe('toS3Error: the one mapping of failures', () => {
   });
 
   it('a connection refused by a real (closed) port is Err(Network), not a thrown error', async () => {
-    const { makeClient } = await import('./support/server');
-    const { collect } = await import('./support/fixtures');
-    const net = await import('node:net');
     const port = await new Promise<number>((resolve) => {
       const probe = net.createServer().listen(0, '127.0.0.1', () => {
         const { port: free } = probe.address() as { port: number };

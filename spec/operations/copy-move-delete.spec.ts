@@ -2,7 +2,8 @@ import { text } from 'node:stream/consumers';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { collect, commandNames, spySend, uniqueBucket, useBucket } from '../support/fixtures';
+import { from, lastValueFrom, mergeMap, toArray } from 'rxjs';
+import { collect, commandNames, removeBucket, spySend, uniqueBucket, useBucket } from '../support/fixtures';
 
 /** Keys that break naive URL handling. */
 const SPECIAL_KEYS = ['plus+sign', 'amp&eq=q?hash#', 'colon:semi;', 'with space', 'unicodé/日本語/ключ', 'percent%20literal', 'tilde~star*(paren)'];
@@ -15,7 +16,6 @@ describe('copyObject, deleteObjects, moveObject', () => {
     await collect(fx.rx.createBucket(other));
   });
   after(async () => {
-    const { removeBucket } = await import('../support/fixtures');
     await removeBucket(fx.rx.client, other);
   });
 
@@ -67,7 +67,6 @@ describe('copyObject, deleteObjects, moveObject', () => {
   it('deleteObjects splits 2,001 keys into requests of 1,000, 1,000 and 1, one Ok per request', async function () {
     this.timeout(120_000);
     const keys = Array.from({ length: 2001 }, (_, i) => `bulk/${i}`);
-    const { from, lastValueFrom, mergeMap, toArray } = await import('rxjs');
     await lastValueFrom(from(keys.slice(0, 5)).pipe(mergeMap((k) => fx.rx.putObject(fx.bucket, k, 'x'), 8), toArray()));
     const spy = spySend(fx.rx);
     try {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { from, lastValueFrom, mergeMap, take, toArray } from 'rxjs';
 import { collect, commandNames, spySend, useBucket } from '../support/fixtures';
 
@@ -114,7 +115,7 @@ describe('listObjects', () => {
   it('a server repeating a continuation token ends the stream with an Err instead of looping', async () => {
     // Fault injection: the server's second answer repeats the first token.
     const original = fx.rx.client.send.bind(fx.rx.client);
-    const stub = (await import('sinon')).default.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
+    const stub = sinon.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
       const out = (await (original as (c: unknown, o?: unknown) => Promise<Record<string, unknown>>)(command, options));
       return { ...out, IsTruncated: true, NextContinuationToken: 'same-token-every-time' };
     });

@@ -1,4 +1,4 @@
-import { text } from 'node:stream/consumers';
+import { buffer, text } from 'node:stream/consumers';
 import { expect } from 'chai';
 import { collect, spySend, useBucket } from '../support/fixtures';
 import { makeClient, server } from '../support/server';
@@ -80,7 +80,6 @@ describe('generatePresignedUrl', () => {
       const put = await fetch((await sign('PUT', 'exact.bin')).url, { method: 'PUT', body: bytes });
       expect(put.status).to.equal(200);
       const [got] = await collect(fx.rx.getObject(fx.bucket, 'exact.bin'));
-      const { buffer } = await import('node:stream/consumers');
       expect((await buffer(got!.unwrap().body)).equals(bytes)).to.equal(true);
     });
 

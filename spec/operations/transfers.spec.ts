@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { GetObjectCommand, UploadPartCommand, type CreateMultipartUploadCommandOutput } from '@aws-sdk/client-s3';
+import { buffer } from 'node:stream/consumers';
+import { GetObjectCommand, PutObjectCommand, UploadPartCommand, type CreateMultipartUploadCommandOutput } from '@aws-sdk/client-s3';
 import { filter, take } from 'rxjs';
 import type { Result } from 'ts-results';
 import type { S3Error, TransferProgress } from '../../lib';
@@ -198,7 +199,7 @@ describe('transfers: uploadFile, uploadStream, downloadFile, downloadStream', fu
     const stub = sinon.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
       if (command instanceof GetObjectCommand && !overwritten) {
         overwritten = true;
-        await send(new (await import('@aws-sdk/client-s3')).PutObjectCommand({ Bucket: fx.bucket, Key: 'changing', Body: randomBuffer(2 * PART) }));
+        await send(new PutObjectCommand({ Bucket: fx.bucket, Key: 'changing', Body: randomBuffer(2 * PART) }));
       }
       return send(command, options);
     });
@@ -286,7 +287,6 @@ describe('transfers: uploadFile, uploadStream, downloadFile, downloadStream', fu
     expect(ticks[ticks.length - 1]!.transferredBytes).to.equal(data.length);
     expect((up[up.length - 1]!.val as { output: { parts: number } }).output.parts).to.equal(3);
     const [got] = await collect(fx.rx.getObject(fx.bucket, 'streamed'));
-    const { buffer } = await import('node:stream/consumers');
     expect(sha256(await buffer(got!.unwrap().body))).to.equal(sha256(data));
   });
 

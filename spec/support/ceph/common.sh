@@ -44,8 +44,12 @@ rgw_env_value() {
 
 # rgw_s3_answers ENDPOINT ACCESS SECRET: true if a signed ListBuckets with these keys gets an S3
 # ListAllMyBucketsResult (so the endpoint is up *and* the user exists). Never through a proxy.
+# curl 7.88 signs with SigV4 but does not send x-amz-content-sha256, which S3 requires: pass the
+# SHA-256 of the empty body, which is what curl puts in the canonical request.
 rgw_s3_answers() {
-  curl --noproxy '*' -fsS -m 3 --aws-sigv4 'aws:amz:us-east-1:s3' --user "$2:$3" "$1/" 2>/dev/null \
+  curl --noproxy '*' -fsS -m 3 --aws-sigv4 'aws:amz:us-east-1:s3' --user "$2:$3" \
+    -H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
+    "$1/" 2>/dev/null \
     | grep -q '<ListAllMyBucketsResult'
 }
 

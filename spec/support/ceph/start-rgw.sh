@@ -108,7 +108,7 @@ on_exit() {
   ((started)) || return 0
   rgw_log "start failed (exit $rc); logs kept in $RGW_DIR/log:"
   ls -1 "$RGW_DIR"/log/* >&2 2>/dev/null || true
-  tail -n 15 "$RGW_DIR"/log/*.log >&2 2>/dev/null || true
+  tail -n 15 "$RGW_DIR"/log/*.out "$RGW_DIR"/log/*.log >&2 2>/dev/null || true
   KEEP_RGW_DIR=1 "$HERE/stop-rgw.sh" || true
   exit "$rc"
 }
@@ -169,7 +169,8 @@ pid file = $RGW_DIR/run/\$name.pid
 admin socket = $RGW_DIR/run/\$name.asok
 log file = $RGW_DIR/log/\$name.log
 # Commit monitor changes (pool creation, OSD boot) after 0.1 s instead of 1 s.
-paxos propose interval = 0.1
+paxos propose interval = 0.02
+paxos min wait = 0.01
 mon allow pool delete = true
 mon data avail warn = 1
 
@@ -185,6 +186,13 @@ bluestore block size = $(numfmt --from=iec "$OSD_SIZE")
 bluestore fsck on mkfs = false
 # A fixed CRUSH weight: a small file would otherwise round to a weight of 0 and map no PGs.
 osd crush initial weight = 1
+# Every OSD shard opens and closes the block file once at start to ask whether it is rotational,
+# and each close waits for the aio thread's poll timeout (250 ms): fewer shards, shorter poll.
+osd op num shards = 2
+osd op num threads per shard = 1
+bdev aio poll ms = 20
+# Stopping is throw-away: do not wait up to 5 s for the (maybe already stopped) monitor to ack.
+osd fast shutdown notify mon = false
 # Keep memory modest (default target 4 GiB).
 osd memory target = 1073741824
 
@@ -213,26 +221,34 @@ authtool --gen-key -n osd.0 --cap mon 'allow profile osd' --cap osd 'allow *' --
 authtool --gen-key -n client.rgw.a --cap mon 'allow rw' --cap osd 'allow rwx' --cap mgr 'allow rw'
 
 ceph_cli() { $PY /usr/bin/ceph -c "$RGW_CONF" --connect-timeout 30 "$@"; }
-# Daemons read their settings from ceph.conf only (--no-mon-config): no round trip to the monitor
-# for centralized config, and the OSD's mkfs can run before the monitor is up.
-daemon() { "$1" -c "$RGW_CONF" --no-mon-config "${@:2}"; }
+
+# run_ceph LOG BINARY ARGS...: runs a Ceph program with our config, output appended to log/LOG.
+# --no-mon-config: settings come from ceph.conf only, so no round trip to the monitor for them (and
+# the OSD's mkfs can run before the monitor exists). </dev/null, the log file and 3>&- matter: the
+# daemons must not inherit our stdout (fd 3) or stderr, or `$(start-rgw.sh)` or a pipe would wait
+# on them forever.
+run_ceph() {
+  local log=$RGW_DIR/log/$1
+  shift
+  "$1" -c "$RGW_CONF" --no-mon-config "${@:2}" </dev/null >>"$log" 2>&1 3>&-
+}
 
 # --------------------------------------------------------------------------------------------
 # Monitor, OSD
 # --------------------------------------------------------------------------------------------
-# The OSD's mkfs (about 1-2 s for bluestore) needs no monitor: run it while the monitor comes up.
-daemon ceph-osd -i 0 --mkfs --osd-uuid "$OSD_UUID" >"$RGW_DIR/log/osd.0.mkfs.out" 2>&1 &
+# The OSD's mkfs (1-2 s for bluestore) needs no monitor: run it while the monitor comes up.
+run_ceph osd.0.out ceph-osd -i 0 --mkfs --osd-uuid "$OSD_UUID" &
 mkfs_pid=$!
 
 # An explicit monmap: built from "mon host" the monitor would be "noname-a" and never find itself.
 monmaptool --create --fsid "$FSID" --addv a "[v2:127.0.0.1:$MON_PORT]" "$RGW_DIR/monmap" >/dev/null
-daemon ceph-mon -i a --mkfs --monmap "$RGW_DIR/monmap" >"$RGW_DIR/log/mon.a.mkfs.out" 2>&1
+run_ceph mon.a.out ceph-mon -i a --mkfs --monmap "$RGW_DIR/monmap"
 # Daemonizes once it listens.
-daemon ceph-mon -i a
+run_ceph mon.a.out ceph-mon -i a
 rgw_log "monitor up on 127.0.0.1:$MON_PORT ($(elapsed))"
 
-# One CLI process for all monitor commands (each `ceph` start costs ~0.3 s of python).
-# The seven pools radosgw needs: created now, instead of by radosgw one at a time (~2 s each).
+# One CLI process for all monitor commands (each `ceph` start costs ~0.3 s of python). The seven
+# pools radosgw needs are created now: radosgw would otherwise create them one at a time (~2 s each).
 RGW_POOLS=(.rgw.root default.rgw.control default.rgw.meta default.rgw.log
   default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec)
 {
@@ -241,21 +257,26 @@ RGW_POOLS=(.rgw.root default.rgw.control default.rgw.meta default.rgw.log
     echo "osd pool create $pool 8 8 replicated"
     echo "osd pool application enable $pool rgw"
   done
-} | ceph_cli >"$RGW_DIR/log/mon-commands.out" 2>&1
+} | ceph_cli >"$RGW_DIR/log/mon-commands.out" 2>&1 3>&-
+# The CLI's batch mode goes on after a failed command: check the results.
+created=$(grep -c "^pool '.*' created" "$RGW_DIR/log/mon-commands.out" || true)
+[[ $(head -n 1 "$RGW_DIR/log/mon-commands.out") == 0 && $created == "${#RGW_POOLS[@]}" ]] ||
+  die "monitor commands failed: $(cat "$RGW_DIR/log/mon-commands.out")"
 rgw_log "OSD id and pools created ($(elapsed))"
 
-wait "$mkfs_pid" || die "ceph-osd --mkfs failed: $(cat "$RGW_DIR/log/osd.0.mkfs.out")"
-daemon ceph-osd -i 0
+wait "$mkfs_pid" || die "ceph-osd --mkfs failed"
+run_ceph osd.0.out ceph-osd -i 0
 rgw_log "OSD started ($(elapsed))"
 
 # --------------------------------------------------------------------------------------------
 # RADOS Gateway and the S3 user
 # --------------------------------------------------------------------------------------------
-daemon radosgw -n client.rgw.a
+run_ceph client.rgw.a.out radosgw -n client.rgw.a
 rgw_log "radosgw started ($(elapsed))"
 
 radosgw-admin -c "$RGW_CONF" user create --uid=rxs3 --display-name='rx-s3 tests' \
-  --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >"$RGW_DIR/log/user-create.out"
+  --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" </dev/null >"$RGW_DIR/log/user-create.out" 2>&1 3>&- ||
+  die "radosgw-admin user create failed: $(cat "$RGW_DIR/log/user-create.out")"
 rgw_log "S3 user created ($(elapsed))"
 
 deadline=$((SECONDS + START_TIMEOUT))
