@@ -7,7 +7,7 @@ import {
   UploadPartCommand,
   type CompletedPart,
 } from '@aws-sdk/client-s3';
-import { s3Error, type ErrorContext } from '../errors';
+import { s3Error, toS3Error, type ErrorContext } from '../errors';
 import type { UploadOutput } from '../events';
 import type { ClientContext } from './context';
 import { countRequestBody } from './counting-body';
@@ -69,12 +69,14 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
     return { bucket: plan.bucket, key: plan.key, size: first.length, etag: put.ETag, versionId: put.VersionId, parts: 1, uploadId: undefined };
   }
 
-  const created = await ctx.client.send(
-    new CreateMultipartUploadCommand({ ...target, ContentType: plan.contentType, Metadata: plan.metadata }),
-    { abortSignal: signal },
-  );
+  // Not aborted mid-flight: an upload the server created after we stopped listening would be stranded unseen.
+  const created = await ctx.client.send(new CreateMultipartUploadCommand({ ...target, ContentType: plan.contentType, Metadata: plan.metadata }));
   const uploadId = created.UploadId;
   if (uploadId === undefined) throw s3Error('ServiceError', context, 'CreateMultipartUpload answered no UploadId');
+  if (signal.aborted) {
+    await abortUpload(ctx, plan, uploadId);
+    signal.throwIfAborted();
+  }
 
   // One controller for the parts: a failed part stops its siblings, and so does the caller's abort.
   const parts = new AbortController();
@@ -121,24 +123,28 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
     const etag = done.ETag !== undefined && done.ETag !== '' ? done.ETag : (await ctx.client.send(new HeadObjectCommand(target), { abortSignal: signal })).ETag;
     return { bucket: plan.bucket, key: plan.key, size, etag, versionId: done.VersionId, parts: completed.length, uploadId };
   } catch (cause) {
-    await abortUpload(ctx, plan, uploadId);
-    throw cause;
+    if (await abortUpload(ctx, plan, uploadId)) throw cause;
+    const error = toS3Error(cause, context);
+    throw { ...error, message: `${error.message}; aborting multipart upload ${uploadId} failed too: its parts may remain until a lifecycle rule removes them` };
   } finally {
     signal.removeEventListener('abort', stopParts);
   }
 }
 
-/** AbortMultipartUpload, retried with back-off: it must not be lost to one dropped connection. */
-async function abortUpload(ctx: ClientContext, plan: UploadPlan, uploadId: string): Promise<void> {
+/**
+ * AbortMultipartUpload, retried with back-off: it must not be lost to one dropped connection. True when the
+ * upload is gone (aborted now, or already).
+ */
+async function abortUpload(ctx: ClientContext, plan: UploadPlan, uploadId: string): Promise<boolean> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       await ctx.client.send(new AbortMultipartUploadCommand({ Bucket: plan.bucket, Key: plan.key, UploadId: uploadId }), {
         abortSignal: AbortSignal.timeout(30_000),
       });
-      return;
+      return true;
     } catch (cause) {
-      const gone = (cause as { name?: unknown }).name === 'NoSuchUpload';
-      if (gone || attempt >= 4) return;
+      if ((cause as { name?: unknown }).name === 'NoSuchUpload') return true;
+      if (attempt >= 4) return false;
       await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
     }
   }

@@ -253,6 +253,39 @@ describe('transfers: uploadFile, uploadStream, downloadFile, downloadStream', fu
     expect(head!.err && head!.val.kind).to.equal('NoSuchKey');
   });
 
+  it('a part that fails for good fails the upload cleanly: one Err, the upload aborted, no object', async () => {
+    const source = join(dir.path, 'failing-part');
+    await writeFile(source, randomBuffer(3 * PART));
+    const send = fx.rx.client.send.bind(fx.rx.client) as (c: unknown, o?: unknown) => Promise<unknown>;
+    const calls: string[] = [];
+    let uploadId: string | undefined;
+    const stub = sinon.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
+      calls.push((command as object).constructor.name);
+      if (command instanceof UploadPartCommand && command.input.PartNumber === 2) {
+        uploadId = command.input.UploadId;
+        throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+      }
+      return send(command, options);
+    });
+    let results;
+    try {
+      results = await collect(fx.rx.uploadFile(fx.bucket, 'failing-part', source, { partSize: PART }));
+    } finally {
+      stub.restore();
+    }
+    const last = results[results.length - 1]!;
+    expect(last.err && last.val.kind).to.equal('AccessDenied');
+    expect(results.slice(0, -1).every((r) => r.ok && r.val.kind === 'progress')).to.equal(true);
+    expect(calls).to.include('AbortMultipartUploadCommand');
+    expect(calls).to.not.include('CompleteMultipartUploadCommand');
+    const probe = await fx.rx.client
+      .send(new UploadPartCommand({ Bucket: fx.bucket, Key: 'failing-part', UploadId: uploadId, PartNumber: 1, Body: Buffer.from('x') }))
+      .then(() => 'accepted', (e: { name?: string }) => e.name);
+    expect(probe).to.equal('NoSuchUpload');
+    const [head] = await collect(fx.rx.getObjectMetadata(fx.bucket, 'failing-part'));
+    expect(head!.err && head!.val.kind).to.equal('NoSuchKey');
+  });
+
   it('unsubscribing mid-download leaves no temp file and the destination untouched', async () => {
     const target = join(dir.path, 'cancel-down');
     await writeFile(target, 'old');

@@ -13,6 +13,17 @@ RGW_MARKER=$RGW_DIR/.rx-s3-ceph
 # Ceph names of the daemons, in stop order; each writes $RGW_DIR/run/<name>.pid.
 RGW_DAEMONS=(client.rgw.a osd.0 mon.a)
 
+# rgw_lock: serialize start-rgw.sh and stop-rgw.sh runs on the same RGW_DIR (the lock file sits
+# next to the directory, which comes and goes). Held on fd 9 until the script exits; a stop-rgw.sh
+# run by start-rgw.sh already holds it through its parent.
+rgw_lock() {
+  [[ ${RGW_LOCK_HELD:-} != "$RGW_DIR" ]] || return 0
+  mkdir -p "$(dirname "$RGW_DIR")"
+  exec 9>"$RGW_DIR.lock"
+  flock -w "${1:-120}" 9 || { rgw_log "ERROR: $RGW_DIR.lock is held by another start/stop"; exit 1; }
+  export RGW_LOCK_HELD=$RGW_DIR
+}
+
 rgw_log() { printf '[rx-s3-ceph %s] %s\n' "$(date +%T.%3N)" "$*" >&2; }
 
 # rgw_live_pid NAME: prints the pid recorded for daemon NAME if that process is alive, not a zombie

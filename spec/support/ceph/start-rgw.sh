@@ -70,6 +70,8 @@ install_packages() {
 # --------------------------------------------------------------------------------------------
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+rgw_lock 300   # a concurrent start may be installing packages
+
 if rgw_cluster_ready; then
   running=$(rgw_env_value S3_ENDPOINT)
   [[ $running == "$ENDPOINT" ]] ||
@@ -226,11 +228,11 @@ ceph_cli() { $PY /usr/bin/ceph -c "$RGW_CONF" --connect-timeout 30 "$@"; }
 # --no-mon-config: settings come from ceph.conf only, so no round trip to the monitor for them (and
 # the OSD's mkfs can run before the monitor exists). </dev/null, the log file and 3>&- matter: the
 # daemons must not inherit our stdout (fd 3) or stderr, or `$(start-rgw.sh)` or a pipe would wait
-# on them forever.
+# on them forever, nor the lock (fd 9), or it would stay held as long as they run.
 run_ceph() {
   local log=$RGW_DIR/log/$1
   shift
-  "$1" -c "$RGW_CONF" --no-mon-config "${@:2}" </dev/null >>"$log" 2>&1 3>&-
+  "$1" -c "$RGW_CONF" --no-mon-config "${@:2}" </dev/null >>"$log" 2>&1 3>&- 9>&-
 }
 
 # --------------------------------------------------------------------------------------------
@@ -257,7 +259,7 @@ RGW_POOLS=(.rgw.root default.rgw.control default.rgw.meta default.rgw.log
     echo "osd pool create $pool 8 8 replicated"
     echo "osd pool application enable $pool rgw"
   done
-} | ceph_cli >"$RGW_DIR/log/mon-commands.out" 2>&1 3>&-
+} | ceph_cli >"$RGW_DIR/log/mon-commands.out" 2>&1 3>&- 9>&-
 # The CLI's batch mode goes on after a failed command: check the results.
 created=$(grep -c "^pool '.*' created" "$RGW_DIR/log/mon-commands.out" || true)
 [[ $(head -n 1 "$RGW_DIR/log/mon-commands.out") == 0 && $created == "${#RGW_POOLS[@]}" ]] ||
@@ -275,7 +277,7 @@ run_ceph client.rgw.a.out radosgw -n client.rgw.a
 rgw_log "radosgw started ($(elapsed))"
 
 radosgw-admin -c "$RGW_CONF" user create --uid=rxs3 --display-name='rx-s3 tests' \
-  --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" </dev/null >"$RGW_DIR/log/user-create.out" 2>&1 3>&- ||
+  --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" </dev/null >"$RGW_DIR/log/user-create.out" 2>&1 3>&- 9>&- ||
   die "radosgw-admin user create failed: $(cat "$RGW_DIR/log/user-create.out")"
 rgw_log "S3 user created ($(elapsed))"
 

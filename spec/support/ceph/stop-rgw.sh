@@ -10,6 +10,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=common.sh
 . "$HERE/common.sh"
 
+rgw_lock
 STOP_TIMEOUT=${RGW_STOP_TIMEOUT:-10}   # seconds per group before SIGKILL
 
 # stop_group NAME...: SIGTERM the live ones, wait for them to exit, SIGKILL whatever is left.
