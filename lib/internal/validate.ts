@@ -69,3 +69,19 @@ export function checkMetadata(metadata: Readonly<Record<string, string>> | undef
   }
   return undefined;
 }
+
+/** The checks of a server-side copy (and so of a move): both buckets, both keys, the replacement metadata. */
+export function checkCopy(
+  source: { readonly bucket: string; readonly key: string },
+  target: { readonly bucket: string; readonly key: string },
+  metadata: Readonly<Record<string, string>> | undefined,
+  context: ErrorContext,
+): S3Error | undefined {
+  return firstProblem(
+    checkBucket(source.bucket, context),
+    checkKey(source.key, context, 'source key'),
+    checkBucket(target.bucket, context),
+    checkKey(target.key, context, 'target key'),
+    checkMetadata(metadata, context),
+  );
+}

@@ -6,7 +6,7 @@ import type { ObjectCopied } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { copySource } from '../internal/copy-source';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
-import { checkBucket, checkKey, checkMetadata, firstProblem } from '../internal/validate';
+import { checkCopy } from '../internal/validate';
 
 /** Options of `copyObject`. */
 export interface CopyObjectOptions {
@@ -33,13 +33,7 @@ export function copyObject(
 ): Observable<Result<ObjectCopied, S3Error>> {
   const context = { operation: 'copyObject', bucket: targetBucket, key: targetKey };
   const replace = options.metadata !== undefined || options.contentType !== undefined;
-  const problem = firstProblem(
-    checkBucket(sourceBucket, context),
-    checkKey(sourceKey, context, 'source key'),
-    checkBucket(targetBucket, context),
-    checkKey(targetKey, context, 'target key'),
-    checkMetadata(options.metadata, context),
-  );
+  const problem = checkCopy({ bucket: sourceBucket, key: sourceKey }, { bucket: targetBucket, key: targetKey }, options.metadata, context);
   return unlessInvalid(problem, () =>
     invalidating(ctx, targetBucket, () => [targetKey],
       fromRequest(context, async (abortSignal) => {

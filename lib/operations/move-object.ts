@@ -5,7 +5,7 @@ import { s3Error, type S3Error } from '../errors';
 import type { MoveEvent, ObjectCopied, ObjectMetadata, VerifiedCopy } from '../events';
 import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
-import { checkBucket, checkKey, checkMetadata, firstProblem } from '../internal/validate';
+import { checkCopy, firstProblem } from '../internal/validate';
 import { copyObject, type CopyObjectOptions } from './copy-object';
 import { deleteObject } from './delete-object';
 import { getObjectMetadata } from './get-object-metadata';
@@ -37,11 +37,7 @@ export function moveObject(
 ): Observable<Result<MoveEvent, S3Error>> {
   const context = { operation: 'moveObject', bucket: sourceBucket, key: sourceKey };
   const problem = firstProblem(
-    checkBucket(sourceBucket, context),
-    checkKey(sourceKey, context, 'source key'),
-    checkBucket(targetBucket, context),
-    checkKey(targetKey, context, 'target key'),
-    checkMetadata(options.metadata, context),
+    checkCopy({ bucket: sourceBucket, key: sourceKey }, { bucket: targetBucket, key: targetKey }, options.metadata, context),
     sourceBucket === targetBucket && sourceKey === targetKey
       ? s3Error('InvalidInput', context, 'source and target are the same object; a move would delete it')
       : undefined,

@@ -10,7 +10,7 @@ import { GetObjectCommand, PutObjectCommand, UploadPartCommand, type CreateMulti
 import { filter, take } from 'rxjs';
 import type { Result } from 'ts-results';
 import type { S3Error, TransferProgress } from '../../lib';
-import { collect, commandNames, spySend, useBucket, useTempDir } from '../support/fixtures';
+import { collect, commandNames, expectRejectedLocally, spySend, useBucket, useTempDir } from '../support/fixtures';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
@@ -363,35 +363,27 @@ describe('transfers: uploadFile, uploadStream, downloadFile, downloadStream', fu
   });
 
   describe('bad input: a clear Err and no request', () => {
-    const expectLocal = async (op$: ReturnType<typeof fx.rx.uploadFile> | ReturnType<typeof fx.rx.downloadFile>, kind: string) => {
-      const spy = spySend(fx.rx);
-      try {
-        const results = await collect<Result<unknown, S3Error>>(op$);
-        expect(results).to.have.length(1);
-        expect(results[0]!.err && (results[0]!.val as S3Error).kind).to.equal(kind);
-        expect(spy.callCount).to.equal(0);
-        return results[0]!.val as S3Error;
-      } finally {
-        spy.restore();
-      }
-    };
-
     it('a missing source file is Err(LocalFile)', async () => {
-      const error = await expectLocal(fx.rx.uploadFile(fx.bucket, 'k', join(dir.path, 'does-not-exist')), 'LocalFile');
-      expect(error.message).to.match(/no such file/);
+      const missing = join(dir.path, 'does-not-exist');
+      await expectRejectedLocally(fx.rx, 'LocalFile', [fx.rx.uploadFile(fx.bucket, 'k', missing)]);
+      const [result] = await collect(fx.rx.uploadFile(fx.bucket, 'k', missing));
+      expect(result!.err && result!.val.message).to.equal(`${missing}: no such file or directory`);
     });
 
     it('a directory as the source is Err(LocalFile)', async () => {
-      await expectLocal(fx.rx.uploadFile(fx.bucket, 'k', dir.path), 'LocalFile');
+      await expectRejectedLocally(fx.rx, 'LocalFile', [fx.rx.uploadFile(fx.bucket, 'k', dir.path)]);
     });
 
     it('a missing destination directory is Err(LocalFile)', async () => {
-      await expectLocal(fx.rx.downloadFile(fx.bucket, 'big', join(dir.path, 'no-dir', 'file')), 'LocalFile');
+      await expectRejectedLocally(fx.rx, 'LocalFile', [fx.rx.downloadFile(fx.bucket, 'big', join(dir.path, 'no-dir', 'file'))]);
     });
 
     it('a part size below 5 MiB is Err(InvalidInput)', async () => {
-      await expectLocal(fx.rx.uploadFile(fx.bucket, 'k', join(dir.path, 'big'), { partSize: 5 * MiB - 1 }), 'InvalidInput');
-      await expectLocal(fx.rx.downloadFile(fx.bucket, 'k', join(dir.path, 'x'), { partSize: 1024 }), 'InvalidInput');
+      await expectRejectedLocally(fx.rx, 'InvalidInput', [
+        fx.rx.uploadFile(fx.bucket, 'k', join(dir.path, 'big'), { partSize: 5 * MiB - 1 }),
+        fx.rx.downloadFile(fx.bucket, 'k', join(dir.path, 'x'), { partSize: 1024 }),
+        fx.rx.uploadFile(fx.bucket, 'k', join(dir.path, 'big'), { concurrency: 0 }),
+      ]);
     });
 
     it('a key that does not exist is Err(NoSuchKey) and leaves no file', async () => {

@@ -12,6 +12,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
+import { expect } from 'chai';
 import sinon from 'sinon';
 import type { RxS3 } from '../../lib';
 import { makeClient } from './server';
@@ -95,4 +96,22 @@ export function bytes(size: number, seed = 1): Buffer {
     out[i] = x & 0xff;
   }
   return out;
+}
+
+/**
+ * Asserts that each operation emits exactly one `Err` of `kind` and that the client sent no request at all:
+ * the check happened locally.
+ */
+export async function expectRejectedLocally(rx: RxS3, kind: string, operations: ReadonlyArray<Observable<unknown>>): Promise<void> {
+  const spy = spySend(rx);
+  try {
+    for (const op$ of operations) {
+      const results = (await collect(op$)) as Array<{ err: boolean; val: { kind: string } }>;
+      expect(results).to.have.length(1);
+      expect(results[0]!.err && results[0]!.val.kind).to.equal(kind);
+    }
+    expect(spy.callCount, 'requests sent').to.equal(0);
+  } finally {
+    spy.restore();
+  }
 }

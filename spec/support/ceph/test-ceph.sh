@@ -24,10 +24,25 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-# The test command, in our process group, gets Ctrl-C too; bash runs these once it has exited.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+
+# On INT/TERM/HUP (Ctrl-C, a CI timeout): pass the signal on to the test command, give it 10 s to
+# finish, then stop the cluster (EXIT trap) and exit with 128+signal.
+child=
+forward() {
+  trap - INT TERM HUP
+  if [[ -n $child ]]; then
+    kill -"$1" "$child" 2>/dev/null || true
+    for _ in {1..100}; do
+      kill -0 "$child" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$child" 2>/dev/null || true
+  fi
+  exit "$2"
+}
+trap 'forward INT 130' INT
+trap 'forward TERM 143' TERM
+trap 'forward HUP 129' HUP
 
 if rgw_cluster_ready; then
   rgw_log "reusing the running cluster in $RGW_DIR (left running afterwards)"
@@ -40,8 +55,13 @@ fi
 # shellcheck disable=SC1091
 . "$RGW_DIR/env"
 
+# In the background so that `wait` returns as soon as a signal arrives (bash would otherwise run
+# the traps only after the command ended); `<&0` keeps its stdin, which bash would otherwise
+# replace with /dev/null for a background command.
 set +e
-"$@"
+"$@" <&0 &
+child=$!
+wait "$child"
 rc=$?
-set -e
+child=
 exit "$rc"
