@@ -1,0 +1,106 @@
+/** Where the benchmarks run: the sink (spawned as a child) or a real endpoint from the environment; temp files. */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** Connection settings handed to every job. */
+export interface Target {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly forcePathStyle: boolean;
+  /** Set when the target is our own sink. */
+  readonly sink: Sink | undefined;
+}
+
+/** The sink's own counters, from `GET /_sink/stats`. */
+export interface SinkStats {
+  readonly requests: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly cpuSeconds: number;
+  readonly maxRSSKiB: number;
+}
+
+export interface Sink {
+  readonly endpoint: string;
+  stats(): Promise<SinkStats>;
+  /** A few untimed uploads and downloads, so the first measured job does not pay for the sink's JIT. */
+  warmUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Spawns `bench/sink-server.ts` on a free port and waits for its endpoint line. */
+export async function startSink(): Promise<Sink> {
+  const script = path.join(__dirname, '..', 'sink-server.ts');
+  // Our end of its stdin closes when we exit (even by a crash): the sink then exits too.
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--exit-with-stdin'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const lines = createInterface({ input: child.stdout });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`sink exited early (code ${code})`)));
+    lines.once('line', (line) => resolve((JSON.parse(line) as { endpoint: string }).endpoint));
+  });
+  return {
+    endpoint,
+    async stats() {
+      const res = await fetch(`${endpoint}/_sink/stats`);
+      return (await res.json()) as SinkStats;
+    },
+    async warmUp() {
+      const body = Buffer.alloc(8 * 1024 * 1024);
+      for (let i = 0; i < 8; i++) {
+        await (await fetch(`${endpoint}/warm/up`, { method: 'PUT', body })).arrayBuffer();
+        await (await fetch(`${endpoint}/warm/size-${body.length}`)).arrayBuffer();
+      }
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The target from `S3_ENDPOINT` & co., or a fresh sink when `S3_ENDPOINT` is unset. */
+export async function resolveTarget(): Promise<Target> {
+  const env = process.env;
+  if (env.S3_ENDPOINT) {
+    return {
+      endpoint: env.S3_ENDPOINT,
+      region: env.S3_REGION ?? 'us-east-1',
+      accessKeyId: env.S3_ACCESS_KEY ?? '',
+      secretAccessKey: env.S3_SECRET_KEY ?? '',
+      forcePathStyle: (env.S3_FORCE_PATH_STYLE ?? 'true') !== 'false',
+      sink: undefined,
+    };
+  }
+  const sink = await startSink();
+  return { endpoint: sink.endpoint, region: 'us-east-1', accessKeyId: 'bench', secretAccessKey: 'bench', forcePathStyle: true, sink };
+}
+
+/** A unique path under the OS temp dir. */
+export function tempPath(label: string): string {
+  return path.join(tmpdir(), `rx-s3-bench-${label}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Writes `file`: `size` bytes of a repeated pseudo-random MiB block. */
+export async function writeSourceFile(file: string, size: number): Promise<void> {
+  const block = randomBytes(1024 * 1024);
+  const handle = await open(file, 'w');
+  try {
+    for (let written = 0; written < size; ) {
+      const n = Math.min(block.length, size - written);
+      await handle.write(block, 0, n);
+      written += n;
+    }
+  } catch (err) {
+    await handle.close();
+    await rm(file, { force: true });
+    throw err;
+  }
+  await handle.close();
+}

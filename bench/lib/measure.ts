@@ -1,0 +1,70 @@
+/** The parent side of the harness: run jobs as child processes, summarise, print tables. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import type { JobReport } from './job';
+
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+const running = new Set<ChildProcess>();
+
+/** Kills the jobs still running (on Ctrl-C), each by its own process. */
+export function killJobs(): void {
+  for (const child of running) child.kill('SIGTERM');
+}
+
+/**
+ * Runs `bench/jobs/<job>.ts` with `args` in a fresh Node process and returns the JSON line it printed.
+ * `env` is added to the parent's environment (credentials go there).
+ */
+export function runJob(job: string, args: readonly string[], env: Record<string, string> = {}): Promise<JobReport> {
+  const script = path.join(__dirname, '..', 'jobs', `${job}.ts`);
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+  });
+  running.add(child);
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      running.delete(child);
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !last.startsWith('{')) return reject(new Error(`job ${job} failed (code ${code}, signal ${signal})`));
+      resolve(JSON.parse(last) as JobReport);
+    });
+  });
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Decimal megabytes per second, as S3 tools report. */
+export function mbPerSecond(bytes: number, seconds: number): number {
+  return bytes / 1e6 / seconds;
+}
+
+/** CPU seconds spent per GiB moved. */
+export function cpuPerGiB(cpuSeconds: number, bytes: number): number {
+  return cpuSeconds / (bytes / GiB);
+}
+
+/** Formats a number with `digits` decimals; NaN shows as a dash. */
+export function fmt(x: number, digits = 1): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : '-';
+}
+
+/** Prints rows under a header, first column left-aligned, the others right-aligned. */
+export function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}

@@ -1,0 +1,299 @@
+/**
+ * A sink S3 endpoint for benchmarks: uploads are counted and discarded, downloads are served from one
+ * repeated in-memory buffer. Path-style only (`/bucket/key`), no auth checks, sizes kept in memory.
+ *
+ *   node --import tsx bench/sink-server.ts [--port N] [--exit-with-stdin]
+ *
+ * Prints `{"endpoint":"http://127.0.0.1:PORT"}` once listening. `GET /_sink/stats` answers the sink's own
+ * CPU time and byte counters as JSON (bucket names cannot start with `_`, so it shadows nothing).
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+
+type Req = http.IncomingMessage;
+type Res = http.ServerResponse;
+
+interface StoredObject {
+  readonly size: number;
+  readonly etag: string;
+  readonly lastModified: Date;
+}
+interface Upload {
+  readonly bucket: string;
+  readonly key: string;
+  readonly parts: Map<number, number>; // part number -> size
+}
+
+const objects = new Map<string, StoredObject>(); // `${bucket}/${key}`
+const uploads = new Map<string, Upload>();
+const stats = { requests: 0, bytesIn: 0, bytesOut: 0 };
+const BLOCK = randomBytes(1024 * 1024); // served over and over
+const STARTED = new Date();
+let nextId = 1;
+
+// ---- helpers -----------------------------------------------------------------------------------------
+
+/** A quoted 32-hex-digit ETag derived from a few numbers (no hashing of data). */
+function etagOf(...parts: number[]): string {
+  return `"${parts.map((p) => p.toString(16).padStart(8, '0')).join('').padStart(32, '0').slice(-32)}"`;
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function sendXml(res: Res, status: number, body: string): void {
+  const buf = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
+  res.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': buf.length });
+  res.end(buf);
+}
+
+function sendError(req: Req, res: Res, status: number, code: string, message: string): void {
+  if (req.method === 'HEAD') {
+    res.writeHead(status).end();
+    return;
+  }
+  sendXml(res, status, `<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>${res.getHeader('x-amz-request-id')}</RequestId></Error>`);
+}
+
+function empty(res: Res, status: number, headers: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, headers).end();
+}
+
+/** Reads and discards the body, resolving its size on the wire. */
+function drainBody(req: Req): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let n = 0;
+    req.on('data', (chunk: Buffer) => (n += chunk.length));
+    req.on('end', () => {
+      stats.bytesIn += n;
+      resolve(n);
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Reads a (small) body as text, for CompleteMultipartUpload. */
+async function readText(req: Req): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Payload size: aws-chunked bodies carry framing, the decoded length is in a header. */
+function payloadSize(req: Req, wire: number): number {
+  const decoded = req.headers['x-amz-decoded-content-length'];
+  return typeof decoded === 'string' ? Number(decoded) : wire;
+}
+
+/** A recorded object, or a synthetic one for keys named `size-<bytes>` (last path segment). */
+function lookup(bucket: string, key: string): StoredObject | undefined {
+  const stored = objects.get(`${bucket}/${key}`);
+  if (stored) return stored;
+  const m = /(?:^|\/)size-(\d+)$/.exec(key);
+  if (!m) return undefined;
+  const size = Number(m[1]);
+  return { size, etag: etagOf(0x5a5a, size), lastModified: STARTED };
+}
+
+// ---- objects -----------------------------------------------------------------------------------------
+
+function objectHeaders(obj: StoredObject): http.OutgoingHttpHeaders {
+  return {
+    ETag: obj.etag,
+    'Last-Modified': obj.lastModified.toUTCString(),
+    'Content-Type': 'application/octet-stream',
+    'Accept-Ranges': 'bytes',
+  };
+}
+
+/** Parses `bytes=a-b`, `bytes=a-`, `bytes=-n`; null when unsatisfiable, undefined when absent/ignored. */
+function parseRange(header: string | undefined, size: number): [number, number] | null | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined; // multi-range etc.: serve the whole object
+  if (m[1] === '') {
+    const n = Math.min(Number(m[2]), size);
+    return n === 0 ? null : [size - n, size - 1];
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  return start >= size || end < start ? null : [start, end];
+}
+
+function preconditionFails(req: Req, obj: StoredObject): boolean {
+  const ifMatch = req.headers['if-match'];
+  return ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').some((t) => t.trim() === obj.etag);
+}
+
+function headObject(req: Req, res: Res, obj: StoredObject): void {
+  if (preconditionFails(req, obj)) return sendError(req, res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+  empty(res, 200, { ...objectHeaders(obj), 'Content-Length': obj.size });
+}
+
+function getObject(req: Req, res: Res, obj: StoredObject): void {
+  if (preconditionFails(req, obj)) return sendError(req, res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+  const range = parseRange(req.headers.range, obj.size);
+  if (range === null) {
+    res.setHeader('Content-Range', `bytes */${obj.size}`);
+    return sendError(req, res, 416, 'InvalidRange', 'The requested range is not satisfiable');
+  }
+  const [start, end] = range ?? [0, obj.size - 1];
+  const headers = { ...objectHeaders(obj), 'Content-Length': end - start + 1 };
+  if (range) res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${end}/${obj.size}` });
+  else res.writeHead(200, headers);
+  streamBytes(res, start % BLOCK.length, end - start + 1);
+}
+
+/** Writes `remaining` bytes of the repeated block, starting at `offset` in it, honouring backpressure. */
+function streamBytes(res: Res, offset: number, remaining: number): void {
+  const pump = (): void => {
+    while (remaining > 0) {
+      const chunk = BLOCK.subarray(offset, offset + Math.min(BLOCK.length - offset, remaining));
+      remaining -= chunk.length;
+      stats.bytesOut += chunk.length;
+      offset = 0;
+      if (!res.write(chunk)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  res.on('close', () => (remaining = 0)); // client went away: stop pumping
+  pump();
+}
+
+async function putObject(req: Req, res: Res, bucket: string, key: string): Promise<void> {
+  if (req.headers['x-amz-copy-source']) return sendError(req, res, 501, 'NotImplemented', 'CopyObject is not implemented by the sink');
+  const size = payloadSize(req, await drainBody(req));
+  const obj = { size, etag: etagOf(0x9e7, size), lastModified: new Date() };
+  objects.set(`${bucket}/${key}`, obj);
+  empty(res, 200, { ETag: obj.etag });
+}
+
+// ---- multipart ---------------------------------------------------------------------------------------
+
+function createMultipart(res: Res, bucket: string, key: string): void {
+  const uploadId = `sink-${process.pid}-${nextId++}`;
+  uploads.set(uploadId, { bucket, key, parts: new Map() });
+  sendXml(res, 200, `<InitiateMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`);
+}
+
+async function uploadPart(req: Req, res: Res, upload: Upload, partNumber: number): Promise<void> {
+  const size = payloadSize(req, await drainBody(req));
+  upload.parts.set(partNumber, size);
+  empty(res, 200, { ETag: etagOf(partNumber, size) });
+}
+
+async function completeMultipart(req: Req, res: Res, uploadId: string, upload: Upload): Promise<void> {
+  const listed = [...(await readText(req)).matchAll(/<PartNumber>\s*(\d+)\s*<\/PartNumber>/g)].map((m) => Number(m[1]));
+  const numbers = listed.length > 0 ? listed : [...upload.parts.keys()];
+  const size = numbers.reduce((sum, n) => sum + (upload.parts.get(n) ?? 0), 0);
+  const etag = `"${etagOf(0xc0, size).slice(1, -1)}-${numbers.length}"`;
+  objects.set(`${upload.bucket}/${upload.key}`, { size, etag, lastModified: new Date() });
+  uploads.delete(uploadId);
+  const { bucket, key } = upload;
+  sendXml(res, 200, `<CompleteMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Location>http://${req.headers.host}/${xmlEscape(bucket)}/${xmlEscape(key)}</Location><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><ETag>${xmlEscape(etag)}</ETag></CompleteMultipartUploadResult>`);
+}
+
+// ---- buckets -----------------------------------------------------------------------------------------
+
+function listObjectsV2(res: Res, bucket: string, query: URLSearchParams): void {
+  const prefix = query.get('prefix') ?? '';
+  const max = Number(query.get('max-keys') ?? 1000);
+  const keys = [...objects.entries()]
+    .filter(([k]) => k.startsWith(`${bucket}/${prefix}`))
+    .map(([k, o]) => [k.slice(bucket.length + 1), o] as const)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .slice(0, max);
+  const contents = keys
+    .map(([k, o]) => `<Contents><Key>${xmlEscape(k)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${xmlEscape(o.etag)}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`)
+    .join('');
+  sendXml(res, 200, `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix><KeyCount>${keys.length}</KeyCount><MaxKeys>${max}</MaxKeys><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`);
+}
+
+function sinkStats(res: Res): void {
+  const cpu = process.cpuUsage();
+  const body = JSON.stringify({ ...stats, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRSSKiB: process.resourceUsage().maxRSS });
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+}
+
+// ---- routing -----------------------------------------------------------------------------------------
+
+async function route(req: Req, res: Res): Promise<void> {
+  stats.requests++;
+  res.setHeader('x-amz-request-id', `SINK${(nextId++).toString(16).toUpperCase()}`);
+  const url = new URL(req.url ?? '/', 'http://sink');
+  const q = url.searchParams;
+  q.delete('x-id'); // the JS SDK tags every request with `?x-id=<Command>`
+  const plain = q.size === 0;
+  const slash = url.pathname.indexOf('/', 1);
+  const bucket = decodeURIComponent(slash < 0 ? url.pathname.slice(1) : url.pathname.slice(1, slash));
+  const key = slash < 0 ? '' : decodeURIComponent(url.pathname.slice(slash + 1));
+  const method = req.method ?? 'GET';
+
+  if (bucket === '_sink' && key === 'stats') return sinkStats(res);
+  if (bucket === '') {
+    if (method === 'GET') return sendXml(res, 200, `<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>sink</ID></Owner><Buckets></Buckets></ListAllMyBucketsResult>`);
+  } else if (key === '') {
+    // Every bucket exists: the sink keeps no bucket state.
+    if (method === 'PUT') return void (await drainBody(req), empty(res, 200, { Location: `/${bucket}` }));
+    if (method === 'HEAD') return empty(res, 200, { 'x-amz-bucket-region': 'us-east-1' });
+    if (method === 'DELETE') return empty(res, 204);
+    if (method === 'GET' && q.has('location')) return sendXml(res, 200, '<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></LocationConstraint>'); // minio-js asks
+    if (method === 'GET' && (q.get('list-type') === '2' || plain)) return listObjectsV2(res, bucket, q);
+  } else {
+    const uploadId = q.get('uploadId');
+    if (uploadId !== null) {
+      const upload = uploads.get(uploadId);
+      if (!upload) return void (await drainBody(req), sendError(req, res, 404, 'NoSuchUpload', 'The specified upload does not exist'));
+      if (method === 'PUT' && !req.headers['x-amz-copy-source']) return uploadPart(req, res, upload, Number(q.get('partNumber')));
+      if (method === 'POST') return completeMultipart(req, res, uploadId, upload);
+      if (method === 'DELETE') return void (uploads.delete(uploadId), empty(res, 204));
+    } else if (method === 'POST' && q.has('uploads')) {
+      return void (await drainBody(req), createMultipart(res, bucket, key));
+    } else if (method === 'PUT' && plain) {
+      return putObject(req, res, bucket, key);
+    } else if (method === 'DELETE' && plain) {
+      objects.delete(`${bucket}/${key}`);
+      return empty(res, 204);
+    } else if ((method === 'GET' || method === 'HEAD') && [...q.keys()].every((k) => k.startsWith('response-'))) {
+      const obj = lookup(bucket, key);
+      if (!obj) return sendError(req, res, 404, 'NoSuchKey', 'The specified key does not exist.');
+      return method === 'HEAD' ? headObject(req, res, obj) : getObject(req, res, obj);
+    }
+  }
+  if (!req.complete) await drainBody(req);
+  sendError(req, res, 501, 'NotImplemented', `The sink does not implement ${method} ${req.url}`);
+}
+
+// ---- main --------------------------------------------------------------------------------------------
+
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '0' }, 'exit-with-stdin': { type: 'boolean', default: false } },
+});
+const server = http.createServer((req, res) => {
+  route(req, res).catch((err: unknown) => {
+    if (!res.headersSent) sendError(req, res, 500, 'InternalError', String(err));
+    else res.destroy();
+  });
+});
+server.keepAliveTimeout = 65_000; // longer than the SDK's idle sockets live
+server.headersTimeout = 66_000;
+server.requestTimeout = 0; // big uploads may take long
+server.listen(Number(values.port), '127.0.0.1', () => {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('unexpected server address');
+  process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${address.port}` })}\n`);
+});
+
+function shutdown(): void {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+// Spawned by the harness: its end of our stdin closes when it dies, however it dies.
+if (values['exit-with-stdin']) process.stdin.on('close', shutdown).resume();
