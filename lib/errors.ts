@@ -15,6 +15,16 @@
  * - `Network` / `Timeout`: the request did not get an HTTP answer.
  * - `ServiceError`: any other error answered by the service (see `code` and `status`).
  * - `Unknown`: a failure rx-s3 could not classify (see `cause`).
+ *
+ * Not emitted on its own: every `Err` of every operation carries one, as its `S3Error`'s `kind`.
+ *
+ * @example
+ * ```ts
+ * const gone: readonly S3ErrorKind[] = ['NoSuchBucket', 'NoSuchKey'];
+ * rx.getObject('photos', 'cat.jpg').subscribe((r) => {
+ *   if (r.err && gone.includes(r.val.kind)) console.log('nothing to read');
+ * });
+ * ```
  */
 export type S3ErrorKind =
   | 'BucketAlreadyExists'
@@ -68,7 +78,16 @@ export interface S3Error {
   readonly cause?: unknown;
 }
 
-/** Where a failure happened: the fields of {@link S3Error} that the operation knows up front. */
+/**
+ * Where a failure happened: the fields of {@link S3Error} that the operation knows up front. The second
+ * argument of {@link toS3Error}; every field is copied into the error it returns.
+ *
+ * @example
+ * ```ts
+ * const context: ErrorContext = { operation: 'importCatalog', bucket: 'photos', key: 'catalog.json' };
+ * const error = toS3Error(new Error('boom'), context); // error.operation === 'importCatalog'
+ * ```
+ */
 export interface ErrorContext {
   readonly operation: string;
   readonly bucket?: string;
@@ -131,7 +150,17 @@ const asString = (value: unknown): string | undefined => (typeof value === 'stri
 
 /**
  * Maps any failure (an SDK service exception, a Node network or file-system error, an abort, anything thrown)
- * to an {@link S3Error}. The one mapping in rx-s3; every operation funnels its failures through it.
+ * to an {@link S3Error}. The one mapping in rx-s3; every operation funnels its failures through it. Never throws;
+ * an `S3Error` is returned as it is. Use it to report failures of your own SDK calls the rx-s3 way.
+ *
+ * @example
+ * ```ts
+ * import { HeadBucketCommand } from '@aws-sdk/client-s3';
+ * import { toS3Error } from 'rx-s3';
+ * const error = await rx.client.send(new HeadBucketCommand({ Bucket: 'photos' }))
+ *   .then(() => undefined, (cause: unknown) => toS3Error(cause, { operation: 'headBucket', bucket: 'photos' }));
+ * if (error !== undefined) console.log(error.kind); // e.g. 'NoSuchBucket'
+ * ```
  */
 export function toS3Error(cause: unknown, context: ErrorContext): S3Error {
   if (isS3Error(cause)) return cause;
@@ -226,7 +255,18 @@ function describeFileError(code: string, path: string | undefined, fallback: str
   }
 }
 
-/** True for values built by rx-s3 as {@link S3Error}. */
+/**
+ * True for values built by rx-s3 as {@link S3Error} (plain objects, never `Error` instances). Useful where an
+ * `S3Error` was thrown on, e.g. by code that turns an `Err` into a rejection with `if (r.err) throw r.val`.
+ *
+ * @example
+ * ```ts
+ * import { isS3Error } from 'rx-s3';
+ * process.on('unhandledRejection', (cause) => {
+ *   console.error(isS3Error(cause) ? `${cause.kind}: ${cause.message}` : cause);
+ * });
+ * ```
+ */
 export function isS3Error(value: unknown): value is S3Error {
   return (
     typeof value === 'object' && value !== null &&

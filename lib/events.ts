@@ -18,7 +18,16 @@ import type {
   PutObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 
-/** Emitted by `createBucket`. */
+/**
+ * Emitted by `createBucket`: exactly once, on success, as its only value; then the stream completes.
+ *
+ * @example
+ * ```ts
+ * rx.createBucket('photos').subscribe((r) => {
+ *   if (r.ok) console.log('created', r.val.bucket, r.val.location ?? '');
+ * });
+ * ```
+ */
 export interface BucketCreated {
   readonly bucket: string;
   /** The `Location` the service answered, where it sent one. */
@@ -26,7 +35,17 @@ export interface BucketCreated {
   readonly raw: CreateBucketCommandOutput;
 }
 
-/** Emitted by `getBucketMetadata` (HeadBucket). */
+/**
+ * Emitted by `getBucketMetadata` (HeadBucket): exactly once, on success, as its only value; then the stream
+ * completes.
+ *
+ * @example
+ * ```ts
+ * rx.getBucketMetadata('photos').subscribe((r) => {
+ *   if (r.ok) console.log(r.val.bucket, 'is in', r.val.region ?? 'an unstated region');
+ * });
+ * ```
+ */
 export interface BucketMetadata {
   readonly bucket: string;
   /** The bucket's region, where the service tells it (`x-amz-bucket-region`). */
@@ -34,28 +53,73 @@ export interface BucketMetadata {
   readonly raw: HeadBucketCommandOutput;
 }
 
-/** One bucket in a {@link BucketList}. */
+/**
+ * One bucket in a {@link BucketList}. Not emitted on its own: `listBuckets` emits one `BucketList` whose
+ * `buckets` holds one `BucketSummary` per bucket.
+ *
+ * @example
+ * ```ts
+ * rx.listBuckets().pipe(filterResultOk(), mergeMap((list) => list.buckets))
+ *   .subscribe((b: BucketSummary) => console.log(b.name, b.creationDate?.toISOString()));
+ * ```
+ */
 export interface BucketSummary {
   readonly name: string;
   readonly creationDate: Date | undefined;
 }
 
-/** Emitted by `listBuckets`. */
+/**
+ * Emitted by `listBuckets`: exactly once, on success, with the buckets of its one ListBuckets request (rx-s3
+ * does not page it); then the stream completes.
+ *
+ * @example
+ * ```ts
+ * const r = await lastValueFrom(rx.listBuckets());
+ * if (r.ok) console.log(r.val.buckets.length, 'buckets');
+ * ```
+ */
 export interface BucketList {
   readonly buckets: readonly BucketSummary[];
   readonly raw: ListBucketsCommandOutput;
 }
 
-/** Emitted by `deleteBucket`. */
+/**
+ * Emitted by `deleteBucket`: exactly once, on success, as its only value; then the stream completes.
+ *
+ * @example
+ * ```ts
+ * rx.deleteBucket('photos').subscribe((r) => {
+ *   console.log(r.ok ? `deleted ${r.val.bucket}` : r.val.kind); // e.g. 'BucketNotEmpty'
+ * });
+ * ```
+ */
 export interface BucketDeleted {
   readonly bucket: string;
   readonly raw: DeleteBucketCommandOutput;
 }
 
-/** The HTTP methods a presigned URL can be made for. */
+/**
+ * The HTTP methods a presigned URL can be made for: the first argument of `generatePresignedUrl`, echoed back
+ * as {@link PresignedUrl}'s `method`. Not emitted on its own.
+ *
+ * @example
+ * ```ts
+ * const method: PresignMethod = 'PUT';
+ * rx.generatePresignedUrl(method, 'uploads', 'avatar.png', { contentType: 'image/png' }).subscribe(console.log);
+ * ```
+ */
 export type PresignMethod = 'GET' | 'PUT' | 'DELETE' | 'HEAD';
 
-/** Emitted by `generatePresignedUrl`. */
+/**
+ * Emitted by `generatePresignedUrl`: exactly once, on success, as its only value; then the stream completes.
+ * Signing is local: no request is sent.
+ *
+ * @example
+ * ```ts
+ * const r = await lastValueFrom(rx.generatePresignedUrl('GET', 'photos', 'cat.jpg', { ttl: 600 }));
+ * if (r.ok) console.log(r.val.url, 'valid until', r.val.expiresAt.toISOString());
+ * ```
+ */
 export interface PresignedUrl {
   readonly url: string;
   readonly method: PresignMethod;
@@ -67,7 +131,16 @@ export interface PresignedUrl {
   readonly expiresAt: Date;
 }
 
-/** Emitted by `putObject`. */
+/**
+ * Emitted by `putObject`: exactly once, on success, as its only value; then the stream completes.
+ *
+ * @example
+ * ```ts
+ * rx.putObject('notes', 'today.txt', 'hello').subscribe((r) => {
+ *   if (r.ok) console.log('stored', r.val.key, r.val.etag, r.val.versionId);
+ * });
+ * ```
+ */
 export interface ObjectWritten {
   readonly bucket: string;
   readonly key: string;
@@ -76,7 +149,17 @@ export interface ObjectWritten {
   readonly raw: PutObjectCommandOutput;
 }
 
-/** The metadata of one object, as HeadObject and GetObject report it. */
+/**
+ * The metadata of one object, as HeadObject and GetObject report it. Never emitted as such: it is the part
+ * {@link ObjectMetadata} (`getObjectMetadata`) and {@link ObjectBody} (`getObject`) share, so one function can
+ * take either.
+ *
+ * @example
+ * ```ts
+ * const describe = (info: ObjectInfo): string => `${info.key}: ${info.contentLength} bytes, ${info.contentType ?? '?'}`;
+ * rx.getObjectMetadata('photos', 'cat.jpg').subscribe((r) => r.ok && console.log(describe(r.val)));
+ * ```
+ */
 export interface ObjectInfo {
   readonly bucket: string;
   readonly key: string;
@@ -89,14 +172,34 @@ export interface ObjectInfo {
   readonly versionId: string | undefined;
 }
 
-/** Emitted by `getObjectMetadata` (HeadObject). */
+/**
+ * Emitted by `getObjectMetadata` (HeadObject): exactly once, on success, as its only value (answered by the
+ * server, or with `{ cache: true }` by the client's metadata cache); then the stream completes.
+ *
+ * @example
+ * ```ts
+ * rx.getObjectMetadata('photos', 'cat.jpg', { cache: true }).subscribe((r) => {
+ *   if (r.ok) console.log(r.val.contentLength, r.val.metadata['author'], r.val.fromCache);
+ * });
+ * ```
+ */
 export interface ObjectMetadata extends ObjectInfo {
   /** True when this answer came from the client's metadata cache (no request was sent). */
   readonly fromCache: boolean;
   readonly raw: HeadObjectCommandOutput;
 }
 
-/** Emitted by `getObject`: the metadata and the body as a Node stream, not yet read. */
+/**
+ * Emitted by `getObject`: exactly once, on success, as its only value; then the stream completes. It holds the
+ * metadata and the body as a Node stream, not yet read.
+ *
+ * @example
+ * ```ts
+ * import { text } from 'node:stream/consumers';
+ * const r = await lastValueFrom(rx.getObject('notes', 'today.txt', { range: { start: 0, end: 99 } }));
+ * if (r.ok) console.log(r.val.contentRange, await text(r.val.body));
+ * ```
+ */
 export interface ObjectBody extends ObjectInfo {
   /** The body. Read it, or `destroy()` it, so the connection is released. */
   readonly body: Readable;
@@ -105,7 +208,16 @@ export interface ObjectBody extends ObjectInfo {
   readonly raw: Omit<GetObjectCommandOutput, 'Body'>;
 }
 
-/** One object in an {@link ObjectPage}. */
+/**
+ * One object in an {@link ObjectPage}. Not emitted on its own: `listObjects` emits one `ObjectPage` per page,
+ * whose `objects` holds one `ObjectSummary` per key.
+ *
+ * @example
+ * ```ts
+ * rx.listObjects('photos').pipe(filterResultOk(), mergeMap((page) => page.objects))
+ *   .subscribe((o: ObjectSummary) => console.log(o.key, o.size, o.storageClass));
+ * ```
+ */
 export interface ObjectSummary {
   readonly key: string;
   readonly size: number;
@@ -114,7 +226,17 @@ export interface ObjectSummary {
   readonly storageClass: string | undefined;
 }
 
-/** Emitted by `listObjects`, once per page. */
+/**
+ * Emitted by `listObjects`, once per page, in order and lazily (the next page is fetched only after this one
+ * was delivered); the last page has `isLast: true`, then the stream completes.
+ *
+ * @example
+ * ```ts
+ * rx.listObjects('photos', { prefix: '2026/', delimiter: '/' }).subscribe((r) => {
+ *   if (r.ok) console.log(`page ${r.val.pageNumber}:`, r.val.commonPrefixes, r.val.objects.length, r.val.isLast);
+ * });
+ * ```
+ */
 export interface ObjectPage {
   readonly bucket: string;
   readonly prefix: string | undefined;
@@ -128,7 +250,17 @@ export interface ObjectPage {
   readonly raw: ListObjectsV2CommandOutput;
 }
 
-/** Emitted by `copyObject`. */
+/**
+ * Emitted by `copyObject`: exactly once, on success, as its only value; then the stream completes. `moveObject`
+ * carries it too, as `copy` in both of its events.
+ *
+ * @example
+ * ```ts
+ * rx.copyObject('photos', 'cat.jpg', 'archive', '2026/cat.jpg').subscribe((r) => {
+ *   if (r.ok) console.log(`${r.val.sourceBucket}/${r.val.sourceKey} -> ${r.val.bucket}/${r.val.key}`);
+ * });
+ * ```
+ */
 export interface ObjectCopied {
   readonly sourceBucket: string;
   readonly sourceKey: string;
@@ -138,21 +270,50 @@ export interface ObjectCopied {
   readonly raw: CopyObjectCommandOutput;
 }
 
-/** Emitted by `deleteObject`. */
+/**
+ * Emitted by `deleteObject`: exactly once, on success, as its only value; then the stream completes.
+ * `moveObject` carries it too, as `delete` in its `deleted` event.
+ *
+ * @example
+ * ```ts
+ * rx.deleteObject('photos', 'cat.jpg').subscribe((r) => {
+ *   if (r.ok) console.log('deleted', r.val.key);
+ * });
+ * ```
+ */
 export interface ObjectDeleted {
   readonly bucket: string;
   readonly key: string;
   readonly raw: DeleteObjectCommandOutput;
 }
 
-/** One key a `DeleteObjects` request could not delete. */
+/**
+ * One key a `DeleteObjects` request could not delete. Not emitted on its own: each {@link DeleteBatch} of
+ * `deleteObjects` (still an `Ok`) lists them in `errors`, one per refused key.
+ *
+ * @example
+ * ```ts
+ * rx.deleteObjects('photos', ['a.jpg', 'b.jpg']).pipe(filterResultOk(), mergeMap((batch) => batch.errors))
+ *   .subscribe((f: DeleteFailure) => console.warn(f.key, f.code, f.message));
+ * ```
+ */
 export interface DeleteFailure {
   readonly key: string;
   readonly code: string | undefined;
   readonly message: string | undefined;
 }
 
-/** Emitted by `deleteObjects`, once per request of at most 1,000 keys. */
+/**
+ * Emitted by `deleteObjects`, once per request of at most 1,000 keys (requests are sent one after another; an
+ * empty key list emits nothing); then the stream completes.
+ *
+ * @example
+ * ```ts
+ * rx.deleteObjects('photos', ['a.jpg', 'b.jpg']).subscribe((r) => {
+ *   if (r.ok) console.log(`${r.val.deleted.length} deleted, ${r.val.errors.length} refused`);
+ * });
+ * ```
+ */
 export interface DeleteBatch {
   readonly bucket: string;
   /** The keys of this request that are gone. */
@@ -163,14 +324,32 @@ export interface DeleteBatch {
 }
 
 /**
- * Emitted by `moveObject`: `copied` once the target exists and was verified against the source, then `deleted`
- * once the source is gone.
+ * Emitted by `moveObject`, at most twice: `copied` once the target exists and was verified against the source,
+ * then `deleted` once the source is gone; then the stream completes.
+ *
+ * @example
+ * ```ts
+ * rx.moveObject('inbox', 'scan.pdf', 'archive', 'scan.pdf').pipe(filterResultOk()).subscribe((e: MoveEvent) => {
+ *   if (e.stage === 'copied') console.log('verified', e.verified.size, 'bytes');
+ *   else console.log('source deleted', e.delete.key);
+ * });
+ * ```
  */
 export type MoveEvent =
   | { readonly stage: 'copied'; readonly copy: ObjectCopied; readonly verified: VerifiedCopy }
   | { readonly stage: 'deleted'; readonly copy: ObjectCopied; readonly delete: ObjectDeleted };
 
-/** What `moveObject` checked before it deleted the source. */
+/**
+ * What `moveObject` checked before it deleted the source. Not emitted on its own: it arrives once, as `verified`
+ * in the `copied` event of {@link MoveEvent}.
+ *
+ * @example
+ * ```ts
+ * rx.moveObject('inbox', 'scan.pdf', 'archive', 'scan.pdf').subscribe((r) => {
+ *   if (r.ok && r.val.stage === 'copied') console.log(r.val.verified.size, r.val.verified.targetEtag);
+ * });
+ * ```
+ */
 export interface VerifiedCopy {
   readonly size: number;
   readonly sourceEtag: string | undefined;
@@ -178,8 +357,17 @@ export interface VerifiedCopy {
 }
 
 /**
- * A progress tick of a transfer. Ticks are monotonic and throttled (by default at most one per 100 ms and per
- * 1 % of the total); the first says 0 bytes, the last equals the total.
+ * A progress tick of a transfer, emitted by `uploadFile`, `uploadStream`, `downloadFile` and `downloadStream`:
+ * one or more per successful transfer, always before its one `complete`. Ticks are monotonic and throttled (by
+ * default at most one per 100 ms and per 1 % of the total); the first says 0 bytes, the last equals the total.
+ * No tick follows a failure or an unsubscribe.
+ *
+ * @example
+ * ```ts
+ * rx.uploadStream('logs', 'stdin.log', process.stdin).pipe(filterResultOk()).subscribe((e) => {
+ *   if (e.kind === 'progress') console.log(e.transferredBytes, 'of', e.totalBytes ?? 'unknown', 'bytes');
+ * });
+ * ```
  */
 export interface TransferProgress {
   readonly kind: 'progress';
@@ -194,7 +382,17 @@ export interface TransferProgress {
   readonly elapsedMs: number;
 }
 
-/** What a finished upload reports. */
+/**
+ * What a finished upload reports. Emitted once per successful `uploadFile` or `uploadStream`, as the `output` of
+ * its last event (`complete`).
+ *
+ * @example
+ * ```ts
+ * rx.uploadFile('videos', 'talk.mp4', './talk.mp4').pipe(filterResultOk()).subscribe((e) => {
+ *   if (e.kind === 'complete') console.log(e.output.etag, e.output.parts, e.output.uploadId ?? 'single PUT');
+ * });
+ * ```
+ */
 export interface UploadOutput {
   readonly bucket: string;
   readonly key: string;
@@ -208,7 +406,17 @@ export interface UploadOutput {
   readonly uploadId: string | undefined;
 }
 
-/** What a finished download to a file reports. */
+/**
+ * What a finished download to a file reports. Emitted once per successful `downloadFile`, as the `output` of its
+ * last event (`complete`), after the file is in place.
+ *
+ * @example
+ * ```ts
+ * rx.downloadFile('videos', 'talk.mp4', './talk.mp4').pipe(filterResultOk()).subscribe((e) => {
+ *   if (e.kind === 'complete') console.log(e.output.filePath, e.output.size, 'bytes in', e.output.requests, 'GETs');
+ * });
+ * ```
+ */
 export interface DownloadOutput {
   readonly bucket: string;
   readonly key: string;
@@ -220,7 +428,17 @@ export interface DownloadOutput {
   readonly requests: number;
 }
 
-/** What a finished `downloadStream` reports. */
+/**
+ * What a finished `downloadStream` reports. Emitted once per successful `downloadStream`, as the `output` of its
+ * last event (`complete`), after the last data chunk.
+ *
+ * @example
+ * ```ts
+ * rx.downloadStream('logs', 'today.log').pipe(filterResultOk()).subscribe((e) => {
+ *   if (e.kind === 'complete') console.log(`${e.output.key}: ${e.output.size} bytes, ETag ${e.output.etag}`);
+ * });
+ * ```
+ */
 export interface StreamOutput {
   readonly bucket: string;
   readonly key: string;
@@ -228,21 +446,79 @@ export interface StreamOutput {
   readonly etag: string | undefined;
 }
 
-/** The last value of a transfer. */
+/**
+ * The last value of a transfer: `uploadFile`, `uploadStream` (`O` = {@link UploadOutput}), `downloadFile`
+ * ({@link DownloadOutput}) and `downloadStream` ({@link StreamOutput}) emit exactly one on success, after every
+ * other event; then the stream completes. A failed transfer emits an `Err` instead.
+ *
+ * @example
+ * ```ts
+ * const last = await lastValueFrom(rx.uploadFile('videos', 'talk.mp4', './talk.mp4'));
+ * if (last.ok && last.val.kind === 'complete') console.log('uploaded', last.val.output.size, 'bytes');
+ * ```
+ */
 export interface TransferComplete<O> {
   readonly kind: 'complete';
   readonly output: O;
 }
 
-/** A chunk of an object's body, emitted in order by `downloadStream`. */
+/**
+ * A chunk of an object's body, emitted by `downloadStream` once per chunk the network delivers, in byte order,
+ * interleaved with progress ticks and before the one `complete`.
+ *
+ * @example
+ * ```ts
+ * import { createHash } from 'node:crypto';
+ * const hash = createHash('sha256');
+ * rx.downloadStream('logs', 'today.log').pipe(filterResultOk()).subscribe((e) => {
+ *   if (e.kind === 'data') hash.update(e.chunk); else if (e.kind === 'complete') console.log(hash.digest('hex'));
+ * });
+ * ```
+ */
 export interface DataChunk {
   readonly kind: 'data';
   readonly chunk: Buffer;
 }
 
-/** Emitted by `uploadFile` and `uploadStream`: progress ticks, then one `complete`. */
+/**
+ * Emitted by `uploadFile` and `uploadStream`: progress ticks (one or more), then exactly one `complete`; then
+ * the stream completes. On failure, one `Err` replaces the `complete`.
+ *
+ * @example
+ * ```ts
+ * rx.uploadFile('videos', 'talk.mp4', './talk.mp4').subscribe((r) => {
+ *   if (r.err) console.error(r.val.kind, r.val.message);
+ *   else if (r.val.kind === 'progress') console.log(`${r.val.percent?.toFixed(1)} %`);
+ *   else console.log('uploaded in', r.val.output.parts, 'parts');
+ * });
+ * ```
+ */
 export type UploadEvent = TransferProgress | TransferComplete<UploadOutput>;
-/** Emitted by `downloadFile`: progress ticks, then one `complete`. */
+/**
+ * Emitted by `downloadFile`: progress ticks (one or more), then exactly one `complete`; then the stream
+ * completes. On failure, one `Err` replaces the `complete`.
+ *
+ * @example
+ * ```ts
+ * rx.downloadFile('videos', 'talk.mp4', './talk.mp4').subscribe((r) => {
+ *   if (r.err) console.error(r.val.kind, r.val.message);
+ *   else if (r.val.kind === 'progress') console.log(`${r.val.percent?.toFixed(1)} %`);
+ *   else console.log('saved to', r.val.output.filePath);
+ * });
+ * ```
+ */
 export type DownloadEvent = TransferProgress | TransferComplete<DownloadOutput>;
-/** Emitted by `downloadStream`: data chunks and progress ticks, then one `complete`. */
+/**
+ * Emitted by `downloadStream`: data chunks (one per chunk received, in order) interleaved with progress ticks,
+ * then exactly one `complete`; then the stream completes. On failure, one `Err` replaces the `complete`.
+ *
+ * @example
+ * ```ts
+ * rx.downloadStream('logs', 'today.log').pipe(filterResultOk()).subscribe((e) => {
+ *   if (e.kind === 'data') process.stdout.write(e.chunk);
+ *   else if (e.kind === 'progress') process.stderr.write(`\r${e.transferredBytes} bytes`);
+ *   else process.stderr.write(`\ndone, ${e.output.size} bytes\n`);
+ * });
+ * ```
+ */
 export type StreamEvent = TransferProgress | DataChunk | TransferComplete<StreamOutput>;

@@ -49,6 +49,29 @@ export type { DownloadFileOptions } from './operations/download-file';
 export type { DownloadStreamOptions } from './operations/download-stream';
 export type { UploadOptions } from './internal/upload-options';
 export type { MetadataCacheOptions } from './internal/metadata-cache';
-/** ts-results' `Ok`, `Err` and `Result`, re-exported so ES-module consumers need not import ts-results (a CommonJS/UMD package) themselves. */
+/**
+ * ts-results' `Ok`, `Err` and `Result`, re-exported so ES-module consumers need not import ts-results (a
+ * CommonJS/UMD package) themselves. Every rx-s3 operation emits `Result<T, S3Error>` values: `Ok(T)` or
+ * `Err(S3Error)`.
+ *
+ * @example
+ * ```ts
+ * import { Err, Ok, type Result, type S3Error, type ObjectMetadata } from 'rx-s3';
+ * const nonEmpty = (r: Result<ObjectMetadata, S3Error>): Result<ObjectMetadata, string> =>
+ *   r.err ? Err(r.val.message) : r.val.contentLength > 0 ? Ok(r.val) : Err(`${r.val.key} is empty`);
+ * ```
+ */
 export { Ok, Err, type Result } from 'ts-results';
+/**
+ * ts-results' RxJS operators, re-exported for the same reason. They map, filter and tap the `Result` values the
+ * operations emit: `filterResultOk()` passes each `Ok` value unwrapped and drops the `Err`s, `tapResultErr`
+ * sees each `Err`'s `S3Error`.
+ *
+ * @example
+ * ```ts
+ * import { filterResultOk, tapResultErr } from 'rx-s3';
+ * rx.listObjects('photos').pipe(tapResultErr((e) => console.error(e.kind, e.message)), filterResultOk())
+ *   .subscribe((page) => console.log(page.objects.length));
+ * ```
+ */
 export { filterResultOk, filterResultErr, resultMap, resultMergeMap, tapResultOk, tapResultErr } from 'ts-results/rxjs-operators';

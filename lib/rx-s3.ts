@@ -41,7 +41,16 @@ import { uploadFile, type UploadFileOptions } from './operations/upload-file';
 import { uploadStream, type UploadStreamOptions } from './operations/upload-stream';
 import type { DownloadEvent, StreamEvent, UploadEvent } from './events';
 
-/** How to build an {@link RxS3}. Every field is optional: with none, the SDK's usual chain (env, profile) applies. */
+/**
+ * How to build an {@link RxS3}: the argument of its constructor. Every field is optional: with none, the SDK's
+ * usual chain (env, profile) applies.
+ *
+ * @example
+ * ```ts
+ * const rx = new RxS3({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, maxAttempts: 5,
+ *   credentials: { accessKeyId: 'key', secretAccessKey: 'secret' }, metadataCache: true });
+ * ```
+ */
 export interface RxS3Options {
   /**
    * An S3-compatible endpoint (Ceph RGW, MinIO, R2, a local server...). With an endpoint, the checksum defaults
@@ -336,7 +345,18 @@ export class RxS3 {
   }
 }
 
-/** The `S3Client` configuration for {@link RxS3Options}: the one place the defaults for third-party servers live. */
+/**
+ * The `S3Client` configuration for {@link RxS3Options}: the one place the defaults for third-party servers live.
+ * A pure function (no client is built, nothing is sent); `new RxS3(options)` uses it when it builds its own client.
+ *
+ * @example
+ * ```ts
+ * import { S3Client } from '@aws-sdk/client-s3';
+ * import { RxS3, clientConfig } from 'rx-s3';
+ * const client = new S3Client(clientConfig({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true }));
+ * const rx = new RxS3({ client }); // share one client between rx-s3 and direct SDK calls
+ * ```
+ */
 export function clientConfig(options: RxS3Options): S3ClientConfig {
   const custom = options.endpoint !== undefined;
   const defined = <T extends object>(o: T): Partial<T> =>

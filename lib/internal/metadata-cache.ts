@@ -1,4 +1,12 @@
-/** Options of the opt-in metadata cache of `getObjectMetadata`. */
+/**
+ * Options of the opt-in metadata cache of `getObjectMetadata`, given as `metadataCache` in {@link RxS3Options}.
+ *
+ * @example
+ * ```ts
+ * const rx = new RxS3({ metadataCache: { maxEntries: 10_000, ttlMs: 5 * 60_000 } });
+ * rx.getObjectMetadata('photos', 'cat.jpg', { cache: true }).subscribe(console.log);
+ * ```
+ */
 export interface MetadataCacheOptions {
   /** The most entries kept; the least recently used goes first. Default 1,000. */
   readonly maxEntries?: number;

@@ -2,7 +2,17 @@ import type { ErrorContext, S3Error } from '../errors';
 import { DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, type UploadPlan } from './multipart';
 import { checkBucket, checkCount, checkKey, checkMetadata, firstProblem } from './validate';
 
-/** Options shared by `uploadFile` and `uploadStream`. */
+/**
+ * Options shared by `uploadFile` and `uploadStream` (their last argument). Values out of range make the
+ * operation emit one `Err` (`InvalidInput`) before any request.
+ *
+ * @example
+ * ```ts
+ * const options: UploadOptions = { partSize: 16 * 1024 * 1024, concurrency: 2, contentType: 'application/gzip' };
+ * rx.uploadFile('backups', 'db.gz', './db.gz', options).subscribe(console.log);
+ * rx.uploadStream('backups', 'logs.gz', process.stdin, options).subscribe(console.log);
+ * ```
+ */
 export interface UploadOptions {
   /** Bytes per part, at least 5 MiB; grown automatically when needed to stay within 10,000 parts. Default 8 MiB. Also the single-PUT threshold. */
   readonly partSize?: number;

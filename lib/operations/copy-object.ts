@@ -8,7 +8,16 @@ import { copySource } from '../internal/copy-source';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { checkCopy } from '../internal/validate';
 
-/** Options of `copyObject`. */
+/**
+ * Options of `copyObject` (its last argument).
+ *
+ * @example
+ * ```ts
+ * rx.copyObject('photos', 'cat.jpg', 'public', 'cat.jpg', {
+ *   contentType: 'image/jpeg', metadata: { license: 'cc-by' }, ifMatch: '"3858f62230ac3c915f300c664312c63f"',
+ * }).subscribe((r) => console.log(r.ok ? r.val.etag : r.val.kind));
+ * ```
+ */
 export interface CopyObjectOptions {
   /** Replace the user metadata on the copy (otherwise it is copied from the source). */
   readonly metadata?: Readonly<Record<string, string>>;

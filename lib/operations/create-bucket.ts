@@ -7,7 +7,14 @@ import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { checkBucket } from '../internal/validate';
 
-/** Options of `createBucket`. */
+/**
+ * Options of `createBucket` (its second argument).
+ *
+ * @example
+ * ```ts
+ * rx.createBucket('photos-eu', { region: 'eu-west-1' }).subscribe((r) => console.log(r.ok ? r.val.location : r.val.kind));
+ * ```
+ */
 export interface CreateBucketOptions {
   /**
    * The region (location constraint) to create the bucket in. Omit it to use the endpoint's default; on AWS,

@@ -13,7 +13,15 @@ import { fetchInto } from '../internal/ranged-download';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
 import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/validate';
 
-/** Options of `downloadFile`. */
+/**
+ * Options of `downloadFile` (its last argument).
+ *
+ * @example
+ * ```ts
+ * rx.downloadFile('videos', 'talk.mp4', './talk.mp4', { partSize: 32 * 1024 * 1024, concurrency: 8, progressInterval: 1000 })
+ *   .subscribe((r) => r.err && console.error(r.val.kind, r.val.message));
+ * ```
+ */
 export interface DownloadFileOptions {
   /** Bytes per ranged GET, at least 5 MiB; objects up to this size come in one GET. Default 8 MiB. */
   readonly partSize?: number;

@@ -9,7 +9,15 @@ import { unlessInvalid } from '../internal/from-command';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
 import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/validate';
 
-/** Options of `downloadStream`. */
+/**
+ * Options of `downloadStream` (its last argument).
+ *
+ * @example
+ * ```ts
+ * rx.downloadStream('logs', 'today.log', { progressInterval: 0 }).pipe(filterResultOk())
+ *   .subscribe((e) => e.kind === 'progress' && console.log(e.transferredBytes)); // a tick per chunk
+ * ```
+ */
 export interface DownloadStreamOptions {
   /** At most one progress tick per this many milliseconds (default 100); 0 for a tick per chunk. */
   readonly progressInterval?: number;

@@ -8,7 +8,17 @@ import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { checkBucket, checkKey, checkTtl, firstProblem } from '../internal/validate';
 
-/** Options of `generatePresignedUrl`. */
+/**
+ * Options of `generatePresignedUrl` (its last argument). A `ttl` out of range makes the operation emit one
+ * `Err` (`InvalidInput`).
+ *
+ * @example
+ * ```ts
+ * const options = { ttl: 900, contentType: 'image/png' };
+ * const r = await lastValueFrom(rx.generatePresignedUrl('PUT', 'uploads', 'avatar.png', options));
+ * if (r.ok) console.log(`curl -X PUT -H 'content-type: image/png' --data-binary @avatar.png '${r.val.url}'`);
+ * ```
+ */
 export interface PresignOptions {
   /** Seconds the URL stays valid: a whole number from 1 to 604,800 (7 days). Default 3,600. */
   readonly ttl?: number;

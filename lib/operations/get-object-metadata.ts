@@ -8,7 +8,15 @@ import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { toObjectInfo } from '../internal/object-info';
 import { checkBucket, checkKey, firstProblem } from '../internal/validate';
 
-/** Options of `getObjectMetadata`. */
+/**
+ * Options of `getObjectMetadata` (its last argument).
+ *
+ * @example
+ * ```ts
+ * const rx = new RxS3({ metadataCache: true });
+ * rx.getObjectMetadata('photos', 'cat.jpg', { cache: true }).subscribe((r) => r.ok && console.log(r.val.fromCache));
+ * ```
+ */
 export interface GetObjectMetadataOptions {
   /**
    * Answer from the client's metadata cache when it holds a fresh entry, and store the answer there. Needs the

@@ -9,10 +9,32 @@ import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { toObjectInfo } from '../internal/object-info';
 import { checkBucket, checkKey, firstProblem } from '../internal/validate';
 
-/** A byte range: `{ start, end }` (both inclusive; `end` omitted means to the end) or the last `suffix` bytes. */
+/**
+ * A byte range, the `range` option of `getObject`: `{ start, end }` (both inclusive; `end` omitted means to the
+ * end) or the last `suffix` bytes. A range that makes no sense is rejected as `InvalidInput` before any request.
+ *
+ * @example
+ * ```ts
+ * const lastKiB: ByteRange = { suffix: 1024 };
+ * rx.getObject('logs', 'today.log', { range: lastKiB }).subscribe((r) => {
+ *   if (r.ok) r.val.body.pipe(process.stdout);
+ * });
+ * ```
+ */
 export type ByteRange = { readonly start: number; readonly end?: number } | { readonly suffix: number };
 
-/** Options of `getObject`. */
+/**
+ * Options of `getObject` (its last argument).
+ *
+ * @example
+ * ```ts
+ * import { buffer } from 'node:stream/consumers';
+ * const ifMatch = '"3858f62230ac3c915f300c664312c63f"';
+ * const r = await lastValueFrom(rx.getObject('photos', 'cat.jpg', { range: { start: 0, end: 15 }, ifMatch }));
+ * if (r.ok) console.log((await buffer(r.val.body)).toString('hex')); // the first 16 bytes
+ * else console.log(r.val.kind); // 'PreconditionFailed' when the object changed
+ * ```
+ */
 export interface GetObjectOptions {
   readonly range?: ByteRange;
   /** Only answer if the object's ETag is this one (else `PreconditionFailed`). */

@@ -8,7 +8,15 @@ import { unlessInvalid } from '../internal/from-command';
 import { paginate } from '../internal/paginate';
 import { checkBucket, checkCount, firstProblem } from '../internal/validate';
 
-/** Options of `listObjects`. */
+/**
+ * Options of `listObjects` (its last argument).
+ *
+ * @example
+ * ```ts
+ * rx.listObjects('photos', { prefix: '2026/', delimiter: '/', pageSize: 100, startAfter: '2026/03' })
+ *   .pipe(take(1)).subscribe((r) => r.ok && console.log(r.val.commonPrefixes)); // one request, the first page
+ * ```
+ */
 export interface ListObjectsOptions {
   /** Only keys that start with this. */
   readonly prefix?: string;

@@ -10,7 +10,15 @@ import { copyObject, type CopyObjectOptions } from './copy-object';
 import { deleteObject } from './delete-object';
 import { getObjectMetadata } from './get-object-metadata';
 
-/** Options of `moveObject`. */
+/**
+ * Options of `moveObject` (its last argument): what to replace on the copy, as in {@link CopyObjectOptions}.
+ *
+ * @example
+ * ```ts
+ * rx.moveObject('inbox', 'scan.pdf', 'archive', '2026/scan.pdf', { contentType: 'application/pdf', metadata: { filed: 'yes' } })
+ *   .subscribe((r) => console.log(r.ok ? r.val.stage : r.val.message));
+ * ```
+ */
 export type MoveObjectOptions = Pick<CopyObjectOptions, 'metadata' | 'contentType'>;
 
 /**

@@ -9,13 +9,41 @@ import { invalidating, type ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { checkBucket, checkCount, checkKey, checkMetadata, firstProblem } from '../internal/validate';
 
-/** What `putObject` accepts as a body. A stream needs `contentLength`; for unknown lengths use `uploadStream`. */
+/**
+ * What `putObject` accepts as a body (its third argument): a string (sent as UTF-8), bytes, or a Node `Readable`.
+ * A stream needs `contentLength`; for unknown lengths use `uploadStream`.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * const body: PutBody = await readFile('./report.pdf');
+ * rx.putObject('docs', 'report.pdf', body, { contentType: 'application/pdf' }).subscribe(console.log);
+ * ```
+ */
 export type PutBody = string | Uint8Array | Readable;
 
-/** The integrity checksums `putObject` can send. `MD5` is `Content-MD5`, checked by every S3 server. */
+/**
+ * The integrity checksums `putObject` can send (its `checksum` option). `MD5` is `Content-MD5`, checked by every
+ * S3 server. A body that does not match makes `putObject` emit one `Err`.
+ *
+ * @example
+ * ```ts
+ * const checksum: PutChecksum = 'SHA256';
+ * rx.putObject('notes', 'today.txt', 'hello', { checksum }).subscribe((r) => r.err && console.error(r.val.kind));
+ * ```
+ */
 export type PutChecksum = 'MD5' | 'CRC32' | 'CRC32C' | 'SHA1' | 'SHA256';
 
-/** Options of `putObject`. */
+/**
+ * Options of `putObject` (its last argument).
+ *
+ * @example
+ * ```ts
+ * rx.putObject('notes', 'today.json', JSON.stringify({ mood: 'ok' }), {
+ *   contentType: 'application/json', metadata: { author: 'ada' }, checksum: 'MD5',
+ * }).subscribe((r) => console.log(r.ok ? r.val.etag : r.val.message));
+ * ```
+ */
 export interface PutObjectOptions {
   /** User metadata, stored as `x-amz-meta-*`. */
   readonly metadata?: Readonly<Record<string, string>>;

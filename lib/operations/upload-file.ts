@@ -10,7 +10,15 @@ import { fileSource } from '../internal/part-source';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
 import { checkUploadOptions, uploadPlan, type UploadOptions } from '../internal/upload-options';
 
-/** Options of `uploadFile`. */
+/**
+ * Options of `uploadFile` (its last argument): the {@link UploadOptions} shared with `uploadStream`.
+ *
+ * @example
+ * ```ts
+ * rx.uploadFile('videos', 'talk.mp4', './talk.mp4', { partSize: 16 * 1024 * 1024, concurrency: 8, contentType: 'video/mp4' })
+ *   .pipe(filterResultOk()).subscribe((e) => e.kind === 'complete' && console.log(e.output.parts, 'parts'));
+ * ```
+ */
 export type UploadFileOptions = UploadOptions;
 
 /**

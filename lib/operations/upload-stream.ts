@@ -11,7 +11,16 @@ import { fromTransfer, progressPolicy } from '../internal/transfer';
 import { checkCount } from '../internal/validate';
 import { checkUploadOptions, uploadPlan, type UploadOptions } from '../internal/upload-options';
 
-/** Options of `uploadStream`. */
+/**
+ * Options of `uploadStream` (its last argument): the {@link UploadOptions} plus the stream's length, if known.
+ *
+ * @example
+ * ```ts
+ * import { createReadStream, statSync } from 'node:fs';
+ * rx.uploadStream('backups', 'db.dump', createReadStream('./db.dump'), { contentLength: statSync('./db.dump').size })
+ *   .subscribe((r) => r.ok && r.val.kind === 'progress' && console.log(r.val.percent));
+ * ```
+ */
 export interface UploadStreamOptions extends UploadOptions {
   /** The stream's length in bytes, if known: it makes `totalBytes` known and sizes the parts for it. */
   readonly contentLength?: number;
