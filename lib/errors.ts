@@ -283,7 +283,9 @@ export function isS3Error(value: unknown): value is S3Error {
  * @example
  * ```ts
  * import { isRetryable } from 'rx-s3';
- * const retryable = result.err && isRetryable(result.val);
+ * rx.getObjectMetadata('b', 'k').subscribe((result) => {
+ *   if (result.err && isRetryable(result.val)) console.log('worth another try');
+ * });
  * ```
  */
 export function isRetryable(error: S3Error): boolean {

@@ -295,6 +295,7 @@ export class RxS3 {
    * Uploads a Node `Readable` of known or unknown length: progress ticks, then one `complete`.
    * @example
    * ```ts
+   * import { createGzip } from 'node:zlib';
    * rx.uploadStream('logs', 'today.gz', process.stdin.pipe(createGzip())).subscribe(console.log);
    * ```
    */
@@ -332,6 +333,7 @@ export class RxS3 {
    * (aborting multipart uploads, deleting temp files). Await it before the process exits, e.g. on Ctrl-C.
    * @example
    * ```ts
+   * const subscription = rx.uploadFile('b', 'big.iso', './big.iso').subscribe(console.log);
    * process.once('SIGINT', async () => { subscription.unsubscribe(); await rx.flushCleanups(); process.exit(130); });
    * ```
    */
