@@ -12,6 +12,8 @@ export interface TestServer {
   readonly forcePathStyle: boolean;
   /** True when the server rejects bad signatures (probed at start); signature and expiry specs need it. */
   readonly verifiesAuth: boolean;
+  /** A second user's keys (S3_OTHER_ACCESS_KEY / S3_OTHER_SECRET_KEY), for specs about another owner's bucket. */
+  readonly otherUser: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
 }
 
 interface Closable {
@@ -33,7 +35,10 @@ export async function startServer(): Promise<TestServer> {
       secretAccessKey: process.env.S3_SECRET_KEY ?? '',
       forcePathStyle: (process.env.S3_FORCE_PATH_STYLE ?? 'true') !== 'false',
     };
-    current = { ...base, verifiesAuth: await probeAuth(base) };
+    const otherKey = process.env.S3_OTHER_ACCESS_KEY;
+    const otherSecret = process.env.S3_OTHER_SECRET_KEY;
+    const otherUser = otherKey && otherSecret ? { accessKeyId: otherKey, secretAccessKey: otherSecret } : undefined;
+    current = { ...base, verifiesAuth: await probeAuth(base), otherUser };
     return current;
   }
   // fauxqs is an ES module; a dynamic import keeps this file loadable from CommonJS.
@@ -50,6 +55,7 @@ export async function startServer(): Promise<TestServer> {
     secretAccessKey: 'test',
     forcePathStyle: true,
     verifiesAuth: false,
+    otherUser: undefined,
   };
   return current;
 }
@@ -82,7 +88,7 @@ export function makeClient(overrides: RxS3Options = {}): RxS3 {
 }
 
 /** Does the server refuse a request signed with the wrong secret? */
-async function probeAuth(s: Omit<TestServer, 'verifiesAuth'>): Promise<boolean> {
+async function probeAuth(s: Omit<TestServer, 'verifiesAuth' | 'otherUser'>): Promise<boolean> {
   const client = new S3Client({
     endpoint: s.endpoint,
     region: s.region,

@@ -64,6 +64,11 @@ rgw_s3_answers() {
     | grep -q '<ListAllMyBucketsResult'
 }
 
+# rgw_http_answers ENDPOINT: true if the endpoint answers anything in S3 XML (even an error).
+rgw_http_answers() {
+  curl --noproxy '*' -sS -m 3 "$1/" 2>/dev/null | grep -q '^<?xml'
+}
+
 # rgw_cluster_ready: every daemon recorded in RGW_DIR is ours and alive, and the endpoint recorded
 # in $RGW_DIR/env answers with the recorded keys.
 rgw_cluster_ready() {

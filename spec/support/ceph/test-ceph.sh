@@ -56,10 +56,13 @@ fi
 . "$RGW_DIR/env"
 
 # In the background so that `wait` returns as soon as a signal arrives (bash would otherwise run
-# the traps only after the command ended); `<&0` keeps its stdin, which bash would otherwise
-# replace with /dev/null for a background command.
+# the traps only after the command ended). Bash starts background commands with SIGINT and SIGQUIT
+# ignored and stdin from /dev/null: `trap -` and `<&0` undo that, so Ctrl-C and stdin reach it.
 set +e
-"$@" <&0 &
+(
+  trap - INT QUIT
+  exec "$@"
+) <&0 &
 child=$!
 wait "$child"
 rc=$?
