@@ -56,10 +56,14 @@ export class ProgressMeter {
     this.tick(now);
   }
 
-  /** Emits the last tick (equal to the total) unless it was already emitted. */
+  /**
+   * Emits the last tick, equal to the total, unless it was already emitted. When the total was unknown (a
+   * stream), it is now known: the last tick says so even if no byte moved since the previous one.
+   */
   finish(): void {
-    if (this.total === undefined) this.total = this.transferred;
-    if (this.transferred !== this.lastBytes) this.tick();
+    const totalWasUnknown = this.total === undefined;
+    if (totalWasUnknown) this.total = this.transferred;
+    if (totalWasUnknown || this.transferred !== this.lastBytes) this.tick();
     this.stopped = true;
   }
 

@@ -1,0 +1,33 @@
+import { expect } from 'chai';
+import { MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, partSizeFor } from '../../lib/internal/multipart';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+describe('partSizeFor: never more than 10,000 parts', () => {
+  it('keeps the requested size when it is enough', () => {
+    expect(partSizeFor(1, 8 * MiB, 64 * MiB)).to.equal(8 * MiB);
+    expect(partSizeFor(1, MIN_PART_SIZE, 10 * GiB)).to.equal(MIN_PART_SIZE);
+  });
+
+  it('grows it for large files, in whole MiB, so the parts fit in 10,000', () => {
+    for (const size of [100 * GiB, 1024 * GiB, 5 * 1024 * GiB]) {
+      const part = partSizeFor(1, 8 * MiB, size);
+      expect(part % MiB).to.equal(0);
+      expect(Math.ceil(size / part)).to.be.at.most(MAX_PARTS);
+    }
+  });
+
+  it('never exceeds 5 GiB per part', () => {
+    expect(partSizeFor(1, 8 * MiB, 100 * 1024 * GiB)).to.equal(MAX_PART_SIZE);
+  });
+
+  it('for an unknown length, doubles every 1,000 parts, reaching terabytes within 10,000 parts', () => {
+    expect(partSizeFor(1, 8 * MiB, undefined)).to.equal(8 * MiB);
+    expect(partSizeFor(1000, 8 * MiB, undefined)).to.equal(8 * MiB);
+    expect(partSizeFor(1001, 8 * MiB, undefined)).to.equal(16 * MiB);
+    let total = 0;
+    for (let n = 1; n <= MAX_PARTS; n += 1) total += partSizeFor(n, 8 * MiB, undefined);
+    expect(total).to.be.greaterThan(5 * 1024 * GiB);
+  });
+});
