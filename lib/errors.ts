@@ -92,11 +92,17 @@ export interface ErrorContext {
   readonly operation: string;
   readonly bucket?: string;
   readonly key?: string;
+  /**
+   * For copies: the object read. A `NoSuchKey` answer is about it, so the error then names the source, not the
+   * target. Not copied into the {@link S3Error}.
+   */
+  readonly source?: { readonly bucket: string; readonly key: string };
 }
 
 /** Builds an {@link S3Error} for a failure rx-s3 detected itself (bad input, failed verification...). */
 export function s3Error(kind: S3ErrorKind, context: ErrorContext, message: string, extra: Partial<S3Error> = {}): S3Error {
-  return { kind, ...context, message, ...extra };
+  const { source: _source, ...where } = context;
+  return { kind, ...where, message, ...extra };
 }
 
 /** Service error codes and the kind each maps to. Codes not listed become `ServiceError`. */
@@ -164,6 +170,7 @@ const asString = (value: unknown): string | undefined => (typeof value === 'stri
  */
 export function toS3Error(cause: unknown, context: ErrorContext): S3Error {
   if (isS3Error(cause)) return cause;
+  const { source, ...where } = context;
   const error: Inspectable = typeof cause === 'object' && cause !== null ? (cause as Inspectable) : {};
   const name = asString(error.name);
   const systemCode = asString(error.code);
@@ -174,22 +181,23 @@ export function toS3Error(cause: unknown, context: ErrorContext): S3Error {
 
   if (!isService && systemCode !== undefined && asString(error.path) !== undefined) {
     const path = asString(error.path);
-    return { kind: 'LocalFile', ...context, code: systemCode, message: describeFileError(systemCode, path, message), cause };
+    return { kind: 'LocalFile', ...where, code: systemCode, message: describeFileError(systemCode, path, message), cause };
   }
   if (!isService && (name === 'TimeoutError' || (systemCode !== undefined && TIMEOUT_CODES.has(systemCode)))) {
-    return { kind: 'Timeout', ...context, code: systemCode ?? name, message, cause };
+    return { kind: 'Timeout', ...where, code: systemCode ?? name, message, cause };
   }
   if (!isService && ((systemCode !== undefined && NETWORK_CODES.has(systemCode)) || asString(error.syscall) !== undefined)) {
-    return { kind: 'Network', ...context, code: systemCode, message, cause };
+    return { kind: 'Network', ...where, code: systemCode, message, cause };
   }
   if (!isService) {
-    return { kind: 'Unknown', ...context, code: systemCode ?? name, message, cause };
+    return { kind: 'Unknown', ...where, code: systemCode ?? name, message, cause };
   }
 
   const code = asString(error.Code) ?? name;
-  const kind = serviceKind(code, status, context);
-  const base = { ...context, status, requestId, code, cause };
-  return { kind, ...base, message: describeServiceError(kind, context, code, status, message) };
+  const kind = serviceKind(code, status, where);
+  // A copy's missing key is its source: name that object.
+  const about = kind === 'NoSuchKey' && source !== undefined ? { ...where, ...source } : where;
+  return { kind, ...about, status, requestId, code, cause, message: describeServiceError(kind, about, code, status, message) };
 }
 
 /** The kind of a service error from its code, falling back to the HTTP status (HEAD answers carry no code). */

@@ -9,6 +9,8 @@ const FILLED = '█';
 const EMPTY = '░';
 /** Narrower than this, the bar itself is dropped and only the numbers remain. */
 const MIN_BAR = 6;
+/** Wider than this, a bar only adds noise. */
+const MAX_BAR = 40;
 
 /**
  * One line showing a transfer's state, never longer than `width` characters:
@@ -27,10 +29,12 @@ export function renderBar(tick: TransferProgress, width: number, label: string):
   const known = total !== undefined && tick.percent !== undefined;
   const fraction = known ? Math.min(1, Math.max(0, (tick.percent ?? 0) / 100)) : 0;
 
+  // Fixed widths, so the bar does not jitter as the numbers change.
   const percent = known ? `${String(Math.floor(fraction * 100)).padStart(3)}%` : undefined;
-  const amount = known ? `${formatBytes(tick.transferredBytes)}/${formatBytes(total)}` : formatBytes(tick.transferredBytes);
-  const rate = `${formatBytes(tick.bytesPerSecond)}/s`;
-  const time = known ? `ETA ${eta(tick, total)}` : formatDuration(tick.elapsedMs);
+  const done = formatBytes(tick.transferredBytes).padStart(8);
+  const amount = known ? `${done}/${formatBytes(total)}` : done;
+  const rate = `${formatBytes(tick.bytesPerSecond)}/s`.padStart(10);
+  const time = known ? `ETA ${eta(tick, total).padStart(5)}` : formatDuration(tick.elapsedMs).padStart(7);
 
   // Candidate layouts, richest first: the first that fits wins.
   const statSets: ReadonlyArray<ReadonlyArray<string | undefined>> = [
@@ -43,12 +47,13 @@ export function renderBar(tick: TransferProgress, width: number, label: string):
     const stats = set.filter((s): s is string => s !== undefined).join('  ');
     for (const withBar of known ? [true, false] : [false]) {
       const labelRoom = Math.min(label.length, Math.max(8, Math.floor(columns * 0.35)));
-      const fixed = stats.length + (withBar ? MIN_BAR + 4 : 2);
+      // label, a space, then `[bar]` and two spaces, then the numbers.
+      const fixed = stats.length + (withBar ? MIN_BAR + 5 : 1);
       const labelWidth = Math.min(labelRoom, columns - fixed);
       if (labelWidth < Math.min(label.length, 4)) continue;
       const head = label === '' ? '' : `${shorten(label, labelWidth)} `;
       if (!withBar) return fit(`${head}${stats}`, columns);
-      const barWidth = columns - head.length - stats.length - 4;
+      const barWidth = Math.min(MAX_BAR, columns - head.length - stats.length - 4);
       const filled = Math.round(fraction * barWidth);
       return fit(`${head}[${FILLED.repeat(filled)}${EMPTY.repeat(barWidth - filled)}]  ${stats}`, columns);
     }

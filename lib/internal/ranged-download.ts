@@ -43,7 +43,8 @@ export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: 
       while (nextRange < ranges.length && !group.signal.aborted) {
         const range = ranges[nextRange++]!;
         try {
-          requests += await fetchRange(ctx, plan, handle, range, new PartCounter(meter), group.signal, context, true);
+          const made = await fetchRange(ctx, plan, handle, range, new PartCounter(meter), group.signal, context, true);
+          requests += made; // not `requests += await ...`: that reads `requests` before the await and loses updates
         } catch (cause) {
           failure ??= { cause };
           group.abort(cause);

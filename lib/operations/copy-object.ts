@@ -40,7 +40,7 @@ export function copyObject(
   targetKey: string,
   options: CopyObjectOptions = {},
 ): Observable<Result<ObjectCopied, S3Error>> {
-  const context = { operation: 'copyObject', bucket: targetBucket, key: targetKey };
+  const context = { operation: 'copyObject', bucket: targetBucket, key: targetKey, source: { bucket: sourceBucket, key: sourceKey } };
   const replace = options.metadata !== undefined || options.contentType !== undefined;
   const problem = checkCopy({ bucket: sourceBucket, key: sourceKey }, { bucket: targetBucket, key: targetKey }, options.metadata, context);
   return unlessInvalid(problem, () =>

@@ -37,9 +37,11 @@ describe('copyObject, deleteObjects, moveObject', () => {
     expect(head!.unwrap().metadata).to.deep.equal({ color: 'red' });
   });
 
-  it('copyObject of a missing source is Err(NoSuchKey)', async () => {
-    const [result] = await collect(fx.rx.copyObject(fx.bucket, 'no-such-source', fx.bucket, 'x'));
-    expect(result!.err && result!.val.kind).to.equal('NoSuchKey');
+  it('copyObject of a missing source is Err(NoSuchKey) naming the source', async () => {
+    const [result] = await collect(fx.rx.copyObject(fx.bucket, 'no-such-source', other, 'x'));
+    expect(result!.err && result!.val).to.include({ kind: 'NoSuchKey', operation: 'copyObject', bucket: fx.bucket, key: 'no-such-source' });
+    expect(result!.err && result!.val.message).to.equal(`s3://${fx.bucket}/no-such-source does not exist`);
+    expect(result!.err && 'source' in result!.val).to.equal(false);
   });
 
   it('keys with special characters round-trip through put, list, copy, move and delete', async () => {

@@ -164,7 +164,8 @@ describe('transfers: uploadFile, uploadStream, downloadFile, downloadStream', fu
     expectTransferContract(down, size);
     expect(most).to.equal(3);
     expect(ranges.map((r) => r.range).sort()).to.deep.equal([0, 1, 2, 3].map((i) => `bytes=${i * PART}-${(i + 1) * PART - 1}`).sort());
-    const etag = (down[down.length - 1]!.val as { output: { etag: string } }).output.etag;
+    const { etag, requests } = (down[down.length - 1]!.val as { output: { etag: string; requests: number } }).output;
+    expect(requests).to.equal(4);
     expect(ranges.every((r) => r.ifMatch === etag)).to.equal(true);
   });
 

@@ -1,0 +1,32 @@
+import { map, of } from 'rxjs';
+import { Ok, type Result, type S3Error } from '../../index';
+import { DRY_RUN, type Command } from '../command';
+import type { CliEvent } from '../events';
+import { s3Operand, s3Url } from '../location';
+import { deleteUnder } from '../streams';
+
+/** `rx-s3 rm s3://bucket/key` and `rx-s3 rm --recursive s3://bucket[/prefix]`. */
+export const rm: Command = {
+  spec: {
+    name: 'rm',
+    summary: 'Delete an object, or every object under a prefix',
+    usage: ['rm s3://bucket/key', 'rm --recursive s3://bucket[/prefix]'],
+    details: [
+      'With --recursive, the prefix is taken as a directory (s3://b/logs deletes logs/..., not logs-old/...); without a prefix, ' +
+        'the whole bucket is emptied. Keys are listed page by page and each page is deleted with one DeleteObjects request. ' +
+        'As in S3, deleting a key that does not exist succeeds.',
+    ],
+    operands: { min: 1, max: 1 },
+    options: [{ name: 'recursive', short: 'r', description: 'Delete every object under the prefix.' }, DRY_RUN],
+  },
+  run(ctx) {
+    const recursive = ctx.options.flag('recursive');
+    const { bucket, key } = s3Operand(ctx.operands[0] ?? '', 'rm', !recursive);
+    if (recursive) return deleteUnder(ctx.rx, bucket, key, ctx.dryRun);
+    const target = s3Url(bucket, key);
+    if (ctx.dryRun) return of(Ok<CliEvent>({ kind: 'dryrun', action: 'delete', source: undefined, target }));
+    return ctx.rx.deleteObject(bucket, key).pipe(
+      map((result): Result<CliEvent, S3Error> => result.map((): CliEvent => ({ kind: 'complete', action: 'delete', source: undefined, target }))),
+    );
+  },
+};
