@@ -95,11 +95,14 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
       size += body.length;
       const command = new UploadPartCommand({ ...target, UploadId: uploadId, PartNumber: number, Body: body, ContentLength: body.length });
       countRequestBody(command, new PartCounter(meter));
+      const part = body;
       const sent: Promise<void> = ctx.client.send(command, { abortSignal: parts.signal }).then(
         (answer) => {
           completed[number - 1] = { PartNumber: number, ETag: answer.ETag };
+          source.release(part); // sent and answered: nothing reads it any more
         },
         (cause: unknown) => {
+          // Not released: an aborted request may still be writing it, and no further part will be read.
           failure ??= { cause };
           parts.abort(cause);
         },

@@ -6,7 +6,7 @@ import type { UploadEvent } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { runUpload } from '../internal/multipart';
-import { fileSource } from '../internal/part-source';
+import { fileSource, PartBuffers } from '../internal/part-source';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
 import { checkUploadOptions, uploadPlan, type UploadOptions } from '../internal/upload-options';
 
@@ -42,7 +42,8 @@ export function uploadFile(ctx: ClientContext, bucket: string, key: string, file
         try {
           const stat = await handle.stat();
           if (!stat.isFile()) throw Object.assign(new Error(`${filePath} is not a regular file`), { code: 'EISDIR', path: filePath });
-          return await runUpload(ctx, uploadPlan(bucket, key, options), fileSource(handle, stat.size, filePath), meter, signal);
+          const plan = uploadPlan(bucket, key, options);
+          return await runUpload(ctx, plan, fileSource(handle, stat.size, filePath, new PartBuffers(plan.concurrency + 1)), meter, signal);
         } finally {
           await handle.close().catch(() => undefined);
         }

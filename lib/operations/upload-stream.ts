@@ -6,7 +6,7 @@ import type { UploadEvent } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { runUpload } from '../internal/multipart';
-import { streamSource } from '../internal/part-source';
+import { PartBuffers, streamSource } from '../internal/part-source';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
 import { checkCount } from '../internal/validate';
 import { checkUploadOptions, uploadPlan, type UploadOptions } from '../internal/upload-options';
@@ -44,9 +44,10 @@ export function uploadStream(ctx: ClientContext, bucket: string, key: string, st
   return unlessInvalid(problem, () =>
     invalidating(ctx, bucket, () => [key],
       fromTransfer(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter }) => {
-        const source = streamSource(stream, options.contentLength);
+        const plan = uploadPlan(bucket, key, options);
+        const source = streamSource(stream, options.contentLength, new PartBuffers(plan.concurrency + 1));
         try {
-          return await runUpload(ctx, uploadPlan(bucket, key, options), source, meter, signal);
+          return await runUpload(ctx, plan, source, meter, signal);
         } catch (cause) {
           stream.destroy();
           throw cause;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, partSizeFor } from '../../lib/internal/multipart';
+import { PartBuffers } from '../../lib/internal/part-source';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -29,5 +30,26 @@ describe('partSizeFor: never more than 10,000 parts', () => {
     let total = 0;
     for (let n = 1; n <= MAX_PARTS; n += 1) total += partSizeFor(n, 8 * MiB, undefined);
     expect(total).to.be.greaterThan(5 * 1024 * GiB);
+  });
+});
+
+describe('PartBuffers: part buffers are reused, and at most `keep` are kept', () => {
+  it('hands a released buffer out again instead of allocating', () => {
+    const buffers = new PartBuffers(2);
+    const a = buffers.take(8);
+    buffers.release(a);
+    const b = buffers.take(5);
+    expect(b.length).to.equal(5);
+    expect(b.buffer).to.equal(a.buffer);
+  });
+
+  it('keeps the largest `keep` buffers', () => {
+    const buffers = new PartBuffers(1);
+    const small = buffers.take(4);
+    const large = buffers.take(16);
+    buffers.release(small);
+    buffers.release(large);
+    expect(buffers.take(10).buffer).to.equal(large.buffer);
+    expect(buffers.take(4).buffer).to.not.equal(small.buffer);
   });
 });
