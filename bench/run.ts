@@ -1,5 +1,6 @@
 /**
- * Benchmark entry point: `node --import tsx bench/run.ts <benchmark> [options]` (`npm run bench -- <benchmark>`).
+ * Benchmark entry point: `node --import tsx bench/run.ts [<benchmark>] [options]` (`npm run bench -- <benchmark>`).
+ * Without a benchmark name it runs `peers`, the whole comparison (`npm run bench`, `npm run bench -- --quick`).
  * Each benchmark is a module exporting `main(argv)`; add new ones to the registry below.
  */
 interface Benchmark {
@@ -8,15 +9,19 @@ interface Benchmark {
 }
 
 const benchmarks: Record<string, Benchmark> = {
+  peers: { summary: 'rx-s3 vs the raw SDK, boto3, the AWS CLI and minio-js: transfers, listing, HEAD latency, small puts, RSS (the default)', load: () => import('./peers.js') },
   transfer: { summary: 'a file up and down, rx-s3 vs the raw SDK (MB/s, CPU-s/GiB, RSS)', load: () => import('./transfer.js') },
 };
 
 async function run(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // Node 20 nag from the SDK
-  const [name, ...rest] = process.argv.slice(2);
-  const bench = name === undefined ? undefined : benchmarks[name];
+  const argv = process.argv.slice(2);
+  // No benchmark name (nothing, or options only): the whole peers comparison.
+  const help = argv[0] === '--help' || argv[0] === '-h';
+  const [name, ...rest] = !help && (argv[0] === undefined || argv[0].startsWith('--')) ? ['peers', ...argv] : argv;
+  const bench = help || name === undefined ? undefined : benchmarks[name];
   if (!bench) {
-    console.error('usage: node --import tsx bench/run.ts <benchmark> [options]\n\nbenchmarks:');
+    console.error('usage: npm run bench [-- [<benchmark>] [options]]   (no benchmark: peers)\n\nbenchmarks:');
     for (const [n, b] of Object.entries(benchmarks)) console.error(`  ${n.padEnd(12)} ${b.summary}`);
     process.exitCode = 2;
     return;

@@ -5,7 +5,10 @@
  *   node --import tsx bench/sink-server.ts [--port N] [--exit-with-stdin]
  *
  * Prints `{"endpoint":"http://127.0.0.1:PORT"}` once listening. `GET /_sink/stats` answers the sink's own
- * CPU time and byte counters as JSON (bucket names cannot start with `_`, so it shadows nothing).
+ * CPU time and byte counters as JSON (bucket names cannot start with `_`, so it shadows nothing);
+ * `POST /_sink/populate?bucket=B&prefix=P&count=N[&size=S]` records N keys at once, for listing benchmarks.
+ * Uploaded keys are recorded (size and ETag only), so ListObjects (V1 and V2, with prefix, delimiter, max-keys,
+ * start-after and continuation tokens) and HeadObject see them. `SINK_LOG=1` logs every request on stderr.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -31,6 +34,8 @@ const stats = { requests: 0, bytesIn: 0, bytesOut: 0 };
 const BLOCK = randomBytes(1024 * 1024); // served over and over
 const STARTED = new Date();
 let nextId = 1;
+/** `SINK_LOG=1`: one line per request on stderr (method, URL, payload hash header, user agent), for debugging. */
+const LOG = process.env.SINK_LOG === '1';
 
 // ---- helpers -----------------------------------------------------------------------------------------
 
@@ -169,7 +174,7 @@ async function putObject(req: Req, res: Res, bucket: string, key: string): Promi
   if (req.headers['x-amz-copy-source']) return sendError(req, res, 501, 'NotImplemented', 'CopyObject is not implemented by the sink');
   const size = payloadSize(req, await drainBody(req));
   const obj = { size, etag: etagOf(0x9e7, size), lastModified: new Date() };
-  objects.set(`${bucket}/${key}`, obj);
+  store(bucket, key, obj);
   empty(res, 200, { ETag: obj.etag });
 }
 
@@ -192,7 +197,7 @@ async function completeMultipart(req: Req, res: Res, uploadId: string, upload: U
   const numbers = listed.length > 0 ? listed : [...upload.parts.keys()];
   const size = numbers.reduce((sum, n) => sum + (upload.parts.get(n) ?? 0), 0);
   const etag = `"${etagOf(0xc0, size).slice(1, -1)}-${numbers.length}"`;
-  objects.set(`${upload.bucket}/${upload.key}`, { size, etag, lastModified: new Date() });
+  store(upload.bucket, upload.key, { size, etag, lastModified: new Date() });
   uploads.delete(uploadId);
   const { bucket, key } = upload;
   sendXml(res, 200, `<CompleteMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Location>http://${req.headers.host}/${xmlEscape(bucket)}/${xmlEscape(key)}</Location><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><ETag>${xmlEscape(etag)}</ETag></CompleteMultipartUploadResult>`);
@@ -200,18 +205,113 @@ async function completeMultipart(req: Req, res: Res, uploadId: string, upload: U
 
 // ---- buckets -----------------------------------------------------------------------------------------
 
-function listObjectsV2(res: Res, bucket: string, query: URLSearchParams): void {
+/** Per bucket, its keys in UTF-8 binary order; rebuilt lazily after a write to that bucket. */
+const sortedKeys = new Map<string, string[]>();
+/** UTF-16 order: the same as S3's UTF-8 byte order except for characters beyond U+FFFF (fine for a sink). */
+const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** Each listed object's `<Contents>` element, made once: a page then costs little more than a join. */
+const contentsXml = new Map<string, string>();
+
+function keysOf(bucket: string): string[] {
+  let keys = sortedKeys.get(bucket);
+  if (keys === undefined) {
+    const head = `${bucket}/`;
+    keys = [];
+    for (const k of objects.keys()) if (k.startsWith(head)) keys.push(k.slice(head.length));
+    keys.sort(byteOrder);
+    sortedKeys.set(bucket, keys);
+  }
+  return keys;
+}
+
+function store(bucket: string, key: string, obj: StoredObject): void {
+  if (!objects.has(`${bucket}/${key}`)) sortedKeys.delete(bucket);
+  objects.set(`${bucket}/${key}`, obj);
+  contentsXml.delete(`${bucket}/${key}`);
+}
+
+function remove(bucket: string, key: string): void {
+  if (objects.delete(`${bucket}/${key}`)) sortedKeys.delete(bucket);
+  contentsXml.delete(`${bucket}/${key}`);
+}
+
+/** The index of the first key strictly after `after` (binary search). */
+function firstAfter(keys: readonly string[], after: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (byteOrder(keys[mid]!, after) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * ListObjectsV2 (and V1 with `marker`): prefix, delimiter, max-keys, start-after, continuation tokens (the last
+ * key returned, base64url). One page costs a binary search plus the page itself, so 100,000 keys list in linear time.
+ */
+function listObjects(res: Res, bucket: string, query: URLSearchParams): void {
+  const v2 = query.get('list-type') === '2';
   const prefix = query.get('prefix') ?? '';
-  const max = Number(query.get('max-keys') ?? 1000);
-  const keys = [...objects.entries()]
-    .filter(([k]) => k.startsWith(`${bucket}/${prefix}`))
-    .map(([k, o]) => [k.slice(bucket.length + 1), o] as const)
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .slice(0, max);
-  const contents = keys
-    .map(([k, o]) => `<Contents><Key>${xmlEscape(k)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${xmlEscape(o.etag)}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`)
-    .join('');
-  sendXml(res, 200, `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix><KeyCount>${keys.length}</KeyCount><MaxKeys>${max}</MaxKeys><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`);
+  const delimiter = query.get('delimiter') ?? '';
+  const max = Math.min(1000, Math.max(0, Number(query.get('max-keys') ?? 1000)));
+  const token = query.get('continuation-token');
+  const after = token !== null ? Buffer.from(token, 'base64').toString('utf8') : (v2 ? query.get('start-after') : query.get('marker')) ?? '';
+  const keys = keysOf(bucket);
+  const contents: string[] = [];
+  const prefixes: string[] = [];
+  let last = '';
+  let truncated = false;
+  for (let i = Math.max(firstAfter(keys, after), firstAfter(keys, prefix) - 1, 0); i < keys.length; i++) {
+    const key = keys[i]!;
+    if (!key.startsWith(prefix)) {
+      if (key > prefix) break;
+      continue;
+    }
+    if (contents.length + prefixes.length >= max) {
+      truncated = true;
+      break;
+    }
+    const cut = delimiter === '' ? -1 : key.indexOf(delimiter, prefix.length);
+    if (cut >= 0) {
+      const common = key.slice(0, cut + delimiter.length);
+      prefixes.push(common);
+      last = common;
+      // Skip every key under this common prefix.
+      while (i + 1 < keys.length && keys[i + 1]!.startsWith(common)) i++;
+      last = keys[i]!;
+      continue;
+    }
+    const id = `${bucket}/${key}`;
+    let xml = contentsXml.get(id);
+    if (xml === undefined) {
+      const o = objects.get(id)!;
+      xml = `<Contents><Key>${xmlEscape(key)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${xmlEscape(o.etag)}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+      contentsXml.set(id, xml);
+    }
+    contents.push(xml);
+    last = key;
+  }
+  const count = contents.length + prefixes.length;
+  const common = prefixes.map((p) => `<CommonPrefixes><Prefix>${xmlEscape(p)}</Prefix></CommonPrefixes>`).join('');
+  const next = truncated ? Buffer.from(last).toString('base64url') : '';
+  const paging = v2
+    ? `<KeyCount>${count}</KeyCount>${token !== null ? `<ContinuationToken>${xmlEscape(token)}</ContinuationToken>` : ''}${truncated ? `<NextContinuationToken>${next}</NextContinuationToken>` : ''}`
+    : `<Marker>${xmlEscape(query.get('marker') ?? '')}</Marker>${truncated ? `<NextMarker>${xmlEscape(last)}</NextMarker>` : ''}`;
+  sendXml(res, 200, `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>${delimiter ? `<Delimiter>${xmlEscape(delimiter)}</Delimiter>` : ''}<MaxKeys>${max}</MaxKeys>${paging}<IsTruncated>${truncated}</IsTruncated>${contents.join('')}${common}</ListBucketResult>`);
+}
+
+/** `POST /_sink/populate?bucket=B&prefix=P&count=N&size=S`: records N keys `P000000...` without N requests. */
+function populate(res: Res, query: URLSearchParams): void {
+  const bucket = query.get('bucket') ?? '';
+  const prefix = query.get('prefix') ?? '';
+  const count = Number(query.get('count') ?? 0);
+  const size = Number(query.get('size') ?? 0);
+  const now = new Date();
+  for (let i = 0; i < count; i++) store(bucket, `${prefix}${String(i).padStart(7, '0')}`, { size, etag: etagOf(0x9e7, i, size), lastModified: now });
+  const body = JSON.stringify({ bucket, prefix, count });
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
 }
 
 function sinkStats(res: Res): void {
@@ -233,8 +333,10 @@ async function route(req: Req, res: Res): Promise<void> {
   const bucket = decodeURIComponent(slash < 0 ? url.pathname.slice(1) : url.pathname.slice(1, slash));
   const key = slash < 0 ? '' : decodeURIComponent(url.pathname.slice(slash + 1));
   const method = req.method ?? 'GET';
+  if (LOG) console.error(`sink: ${method} ${req.url} sha256=${String(req.headers['x-amz-content-sha256'] ?? '-').slice(0, 24)} md5=${req.headers['content-md5'] ?? '-'} ua=${String(req.headers['user-agent'] ?? '').slice(0, 40)}`);
 
   if (bucket === '_sink' && key === 'stats') return sinkStats(res);
+  if (bucket === '_sink' && key === 'populate' && method === 'POST') return populate(res, q);
   if (bucket === '') {
     if (method === 'GET') return sendXml(res, 200, `<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>sink</ID></Owner><Buckets></Buckets></ListAllMyBucketsResult>`);
   } else if (key === '') {
@@ -242,8 +344,9 @@ async function route(req: Req, res: Res): Promise<void> {
     if (method === 'PUT') return void (await drainBody(req), empty(res, 200, { Location: `/${bucket}` }));
     if (method === 'HEAD') return empty(res, 200, { 'x-amz-bucket-region': 'us-east-1' });
     if (method === 'DELETE') return empty(res, 204);
+    if (method === 'GET' && q.has('uploads')) return sendXml(res, 200, `<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${xmlEscape(bucket)}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>`); // minio-js asks before a multipart upload (the sink lists none)
     if (method === 'GET' && q.has('location')) return sendXml(res, 200, '<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></LocationConstraint>'); // minio-js asks
-    if (method === 'GET' && (q.get('list-type') === '2' || plain)) return listObjectsV2(res, bucket, q);
+    if (method === 'GET' && (q.get('list-type') === '2' || plain || q.has('prefix') || q.has('marker') || q.has('max-keys'))) return listObjects(res, bucket, q);
   } else {
     const uploadId = q.get('uploadId');
     if (uploadId !== null) {
@@ -257,7 +360,7 @@ async function route(req: Req, res: Res): Promise<void> {
     } else if (method === 'PUT' && plain) {
       return putObject(req, res, bucket, key);
     } else if (method === 'DELETE' && plain) {
-      objects.delete(`${bucket}/${key}`);
+      remove(bucket, key);
       return empty(res, 204);
     } else if ((method === 'GET' || method === 'HEAD') && [...q.keys()].every((k) => k.startsWith('response-'))) {
       const obj = lookup(bucket, key);

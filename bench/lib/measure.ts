@@ -19,7 +19,15 @@ export function killJobs(): void {
  */
 export function runJob(job: string, args: readonly string[], env: Record<string, string> = {}): Promise<JobReport> {
   const script = path.join(__dirname, '..', 'jobs', `${job}.ts`);
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  return runProcess(job, process.execPath, ['--import', 'tsx', script, ...args], env);
+}
+
+/**
+ * Runs any job process (Node, Python, a wrapper around a CLI) and returns the JSON line it printed last on
+ * stdout. Its stderr goes to ours; a non-zero exit or no JSON line rejects, naming the job.
+ */
+export function runProcess(job: string, command: string, args: readonly string[], env: Record<string, string> = {}): Promise<JobReport> {
+  const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
   });
@@ -27,7 +35,10 @@ export function runJob(job: string, args: readonly string[], env: Record<string,
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
   return new Promise((resolve, reject) => {
-    child.once('error', reject);
+    child.once('error', (err) => {
+      running.delete(child);
+      reject(err);
+    });
     child.once('close', (code, signal) => {
       running.delete(child);
       const last = out.trim().split('\n').pop() ?? '';
@@ -35,6 +46,13 @@ export function runJob(job: string, args: readonly string[], env: Record<string,
       resolve(JSON.parse(last) as JobReport);
     });
   });
+}
+
+/** The `p`-th percentile (0-100) by the nearest-rank method. */
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
 export function median(xs: readonly number[]): number {

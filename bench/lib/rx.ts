@@ -1,9 +1,9 @@
 /** rx-s3 settings shared by the rx jobs, kept apart from job.ts so raw jobs never load lib/. */
 import type { RxS3Options } from '../../lib/index';
-import type { JobArgs } from './job';
+import type { JobArgs, OpsArgs } from './job';
 
 /** The `RxS3` options: the same endpoint, credentials and checksum settings as the raw jobs' S3Client. */
-export function rxConfig(a: JobArgs): RxS3Options {
+export function rxConfig(a: JobArgs | OpsArgs): RxS3Options {
   return {
     endpoint: a.endpoint,
     region: a.region,
