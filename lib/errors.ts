@@ -134,6 +134,18 @@ const KIND_BY_CODE: Readonly<Record<string, S3ErrorKind>> = {
   TimeoutError: 'Timeout',
 };
 
+/**
+ * The kind for an S3 error code given without an exception, e.g. a per-key error of DeleteObjects.
+ *
+ * @example
+ * ```ts
+ * rx.deleteObjects('b', ['k']).subscribe((r) => r.ok && r.val.errors.forEach((e) => console.log(kindOfCode(e.code))));
+ * ```
+ */
+export function kindOfCode(code: string | undefined): S3ErrorKind {
+  return (code === undefined ? undefined : KIND_BY_CODE[code]) ?? 'ServiceError';
+}
+
 /** Error codes of Node's network stack. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',

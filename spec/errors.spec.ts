@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as net from 'node:net';
-import { isRetryable, isS3Error, toS3Error, type S3ErrorKind } from '../lib';
+import { isRetryable, isS3Error, kindOfCode, toS3Error, type S3ErrorKind } from '../lib';
 import { collect } from './support/fixtures';
 import { makeClient } from './support/server';
 
@@ -54,6 +54,13 @@ describe('toS3Error: the one mapping of failures', () => {
   it('passes an S3Error through unchanged', () => {
     const error = toS3Error(service('NoSuchKey', 404), context);
     expect(toS3Error(error, { operation: 'other' })).to.equal(error);
+  });
+
+  it('kindOfCode maps a bare error code (e.g. a per-key DeleteObjects error) through the same table', () => {
+    expect(kindOfCode('AccessDenied')).to.equal('AccessDenied');
+    expect(kindOfCode('SlowDown')).to.equal('Throttled');
+    expect(kindOfCode('InternalError')).to.equal('ServiceError');
+    expect(kindOfCode(undefined)).to.equal('ServiceError');
   });
 
   it('says which errors are worth retrying', () => {

@@ -1,6 +1,6 @@
 /** The pieces the commands share: transfer events, "then delete the source", a promise as a Result stream, deleting under a prefix. */
 import { catchError, concat, concatMap, defer, EMPTY, from, map, of, type Observable } from 'rxjs';
-import { Err, Ok, toS3Error, type DownloadEvent, type ErrorContext, type Result, type RxS3, type S3Error, type StreamEvent, type UploadEvent } from '../index';
+import { Err, kindOfCode, Ok, toS3Error, type DownloadEvent, type ErrorContext, type Result, type RxS3, type S3Error, type StreamEvent, type UploadEvent } from '../index';
 import type { CliEvent, CliStream } from './events';
 import { s3Url } from './location';
 
@@ -85,11 +85,13 @@ export function deleteUnder(rx: RxS3, bucket: string, key: string, dryRun: boole
       return rx.deleteObjects(bucket, keys).pipe(
         concatMap((batch): CliStream => {
           if (batch.err) return of(batch);
+          // In listing order: servers answer in their own order (Ceph does not keep the request's).
+          const deleted = new Set(batch.val.deleted);
           return from([
-            ...batch.val.deleted.map((k) => Ok<CliEvent>({ kind: 'complete', action: 'delete', source: undefined, target: s3Url(bucket, k) })),
+            ...keys.filter((k) => deleted.has(k)).map((k) => Ok<CliEvent>({ kind: 'complete', action: 'delete', source: undefined, target: s3Url(bucket, k) })),
             ...batch.val.errors.map((e) =>
               Err<S3Error>({
-                kind: e.code === 'AccessDenied' ? 'AccessDenied' : 'ServiceError',
+                kind: kindOfCode(e.code),
                 operation: 'deleteObjects',
                 bucket,
                 key: e.key,
