@@ -150,6 +150,24 @@ export function runTimedOps(job: string, warmUp: () => Promise<void>, work: () =
     });
 }
 
+/**
+ * The sequential-latency job: `args.warmUp` untimed calls of `op`, then `args.count` timed one by one; prints the
+ * report line with p50/p99.
+ */
+export function runSequentialOps(job: string, args: { readonly warmUp: number; readonly count: number }, op: () => Promise<void>, cleanup?: () => void): void {
+  runTimedOps(job, async () => {
+    for (let i = 0; i < args.warmUp; i++) await op();
+  }, async () => {
+    const latenciesMs: number[] = [];
+    for (let i = 0; i < args.count; i++) {
+      const t = performance.now();
+      await op();
+      latenciesMs.push(performance.now() - t);
+    }
+    return { ops: args.count, latenciesMs };
+  }, cleanup);
+}
+
 function summarise(r: OpsResult): Partial<JobReport> {
   const l = r.latenciesMs;
   if (l === undefined || l.length === 0) return { ops: r.ops };
