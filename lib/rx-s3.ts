@@ -9,6 +9,7 @@ import type {
   BucketList,
   BucketMetadata,
   DeleteBatch,
+  DownloadEvent,
   MoveEvent,
   ObjectBody,
   ObjectCopied,
@@ -18,6 +19,8 @@ import type {
   ObjectWritten,
   PresignedUrl,
   PresignMethod,
+  StreamEvent,
+  UploadEvent,
 } from './events';
 import type { ClientContext } from './internal/context';
 import { Cleanups } from './internal/cleanups';
@@ -39,7 +42,6 @@ import { downloadFile, type DownloadFileOptions } from './operations/download-fi
 import { downloadStream, type DownloadStreamOptions } from './operations/download-stream';
 import { uploadFile, type UploadFileOptions } from './operations/upload-file';
 import { uploadStream, type UploadStreamOptions } from './operations/upload-stream';
-import type { DownloadEvent, StreamEvent, UploadEvent } from './events';
 
 /**
  * How to build an {@link RxS3}: the argument of its constructor. Every field is optional: with none, the SDK's

@@ -49,15 +49,13 @@ export function fromRequest<T>(
   });
 }
 
-/** An operation that failed validation: one `Err`, then complete, and no request sent. */
-export function rejected<T>(error: S3Error): Observable<Result<T, S3Error>> {
-  return of(Err(error));
-}
-
-/** Runs `make` only when there is no problem; otherwise emits the problem as the one `Err`. */
+/**
+ * Runs `make` only when there is no problem; otherwise the problem is the one `Err`, then complete, and no
+ * request is sent.
+ */
 export function unlessInvalid<T>(
   problem: S3Error | undefined,
   make: () => Observable<Result<T, S3Error>>,
 ): Observable<Result<T, S3Error>> {
-  return problem === undefined ? make() : rejected(problem);
+  return problem === undefined ? make() : of(Err(problem));
 }

@@ -1,9 +1,8 @@
 import { text } from 'node:stream/consumers';
 import { expect } from 'chai';
-import sinon from 'sinon';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { from, lastValueFrom, mergeMap, toArray } from 'rxjs';
-import { collect, commandNames, removeBucket, spySend, uniqueBucket, useBucket } from '../support/fixtures';
+import { collect, commandNames, interceptSend, removeBucket, spySend, uniqueBucket, useBucket } from '../support/fixtures';
 
 /** Keys that break naive URL handling. */
 const SPECIAL_KEYS = ['plus+sign', 'amp&eq=q?hash#', 'colon:semi;', 'with space', 'unicodé/日本語/ключ', 'percent%20literal', 'tilde~star*(paren)'];
@@ -143,8 +142,7 @@ describe('copyObject, deleteObjects, moveObject', () => {
 
   it('moveObject whose delete fails emits copied, then an Err saying both objects exist', async () => {
     await collect(fx.rx.putObject(fx.bucket, 'undeletable', 'both'));
-    const send = fx.rx.client.send.bind(fx.rx.client) as (c: unknown, o?: unknown) => Promise<unknown>;
-    const stub = sinon.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
+    const stub = interceptSend(fx.rx, async (command, options, send) => {
       if (command instanceof DeleteObjectCommand) {
         throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } });
       }
@@ -166,9 +164,8 @@ describe('copyObject, deleteObjects, moveObject', () => {
 
   it('moveObject does not delete the source when the copy does not verify', async () => {
     await collect(fx.rx.putObject(fx.bucket, 'verify-me', 'original'));
-    const send = fx.rx.client.send.bind(fx.rx.client) as (c: unknown, o?: unknown) => Promise<Record<string, unknown>>;
     let heads = 0;
-    const stub = sinon.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
+    const stub = interceptSend(fx.rx, async (command, options, send) => {
       const out = await send(command, options);
       // Fault injection: the target's HEAD reports a different size, as a truncated copy would.
       if ((command as object).constructor.name === 'HeadObjectCommand' && ++heads === 2) return { ...out, ContentLength: 3 };

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
-import sinon from 'sinon';
 import { from, lastValueFrom, mergeMap, take, toArray } from 'rxjs';
-import { collect, commandNames, spySend, useBucket } from '../support/fixtures';
+import { collect, commandNames, interceptSend, spySend, useBucket } from '../support/fixtures';
 
 describe('listObjects', () => {
   const fx = useBucket('list');
@@ -114,9 +113,8 @@ describe('listObjects', () => {
 
   it('a server repeating a continuation token ends the stream with an Err instead of looping', async () => {
     // Fault injection: the server's second answer repeats the first token.
-    const original = fx.rx.client.send.bind(fx.rx.client);
-    const stub = sinon.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
-      const out = (await (original as (c: unknown, o?: unknown) => Promise<Record<string, unknown>>)(command, options));
+    const stub = interceptSend(fx.rx, async (command, options, send) => {
+      const out = await send(command, options);
       return { ...out, IsTruncated: true, NextContinuationToken: 'same-token-every-time' };
     });
     try {

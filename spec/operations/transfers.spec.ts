@@ -10,7 +10,7 @@ import { GetObjectCommand, PutObjectCommand, UploadPartCommand, type CreateMulti
 import { filter, take } from 'rxjs';
 import type { Result } from 'ts-results';
 import type { S3Error, TransferProgress } from '../../lib';
-import { collect, commandNames, expectRejectedLocally, spySend, useBucket, useTempDir } from '../support/fixtures';
+import { collect, commandNames, expectRejectedLocally, interceptSend, spySend, useBucket, useTempDir } from '../support/fixtures';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB;
@@ -138,11 +138,10 @@ describe('transfers: uploadFile, uploadStream, downloadFile, downloadStream', fu
     const size = 4 * PART;
     await writeFile(join(dir.path, 'ranged'), randomBuffer(size));
     await collect(fx.rx.uploadFile(fx.bucket, 'ranged', join(dir.path, 'ranged'), { partSize: PART }));
-    const send = fx.rx.client.send.bind(fx.rx.client) as (c: unknown, o?: unknown) => Promise<unknown>;
     let inFlight = 0;
     let most = 0;
     const ranges: Array<{ range?: string; ifMatch?: string }> = [];
-    const stub = sinon.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
+    const stub = interceptSend(fx.rx, async (command, options, send) => {
       if (!(command instanceof GetObjectCommand)) return send(command, options);
       ranges.push({ range: command.input.Range, ifMatch: command.input.IfMatch });
       inFlight += 1;
@@ -172,8 +171,7 @@ describe('transfers: uploadFile, uploadStream, downloadFile, downloadStream', fu
   it('an injected failure on one range fails the download cleanly: one Err, no temp file, destination untouched', async () => {
     const target = join(dir.path, 'keep-me');
     await writeFile(target, 'previous content');
-    const send = fx.rx.client.send.bind(fx.rx.client) as (c: unknown, o?: unknown) => Promise<unknown>;
-    const stub = sinon.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
+    const stub = interceptSend(fx.rx, async (command, options, send) => {
       if (command instanceof GetObjectCommand && command.input.Range?.startsWith(`bytes=${2 * PART}-`)) {
         throw Object.assign(new Error('Internal error'), { name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
       }
@@ -195,9 +193,8 @@ describe('transfers: uploadFile, uploadStream, downloadFile, downloadStream', fu
   it('an object overwritten during a download fails it (If-Match) instead of mixing versions', async () => {
     // 10 MiB: the embedded server refuses single request bodies over 11 MiB.
     expect((await collect(fx.rx.putObject(fx.bucket, 'changing', randomBuffer(2 * PART))))[0]!.ok).to.equal(true);
-    const send = fx.rx.client.send.bind(fx.rx.client) as (c: unknown, o?: unknown) => Promise<unknown>;
     let overwritten = false;
-    const stub = sinon.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
+    const stub = interceptSend(fx.rx, async (command, options, send) => {
       if (command instanceof GetObjectCommand && !overwritten) {
         overwritten = true;
         await send(new PutObjectCommand({ Bucket: fx.bucket, Key: 'changing', Body: randomBuffer(2 * PART) }));
@@ -257,10 +254,9 @@ describe('transfers: uploadFile, uploadStream, downloadFile, downloadStream', fu
   it('a part that fails for good fails the upload cleanly: one Err, the upload aborted, no object', async () => {
     const source = join(dir.path, 'failing-part');
     await writeFile(source, randomBuffer(3 * PART));
-    const send = fx.rx.client.send.bind(fx.rx.client) as (c: unknown, o?: unknown) => Promise<unknown>;
     const calls: string[] = [];
     let uploadId: string | undefined;
-    const stub = sinon.stub(fx.rx.client, 'send').callsFake(async (command: unknown, options?: unknown) => {
+    const stub = interceptSend(fx.rx, async (command, options, send) => {
       calls.push((command as object).constructor.name);
       if (command instanceof UploadPartCommand && command.input.PartNumber === 2) {
         uploadId = command.input.UploadId;

@@ -115,3 +115,15 @@ export async function expectRejectedLocally(rx: RxS3, kind: string, operations: 
     spy.restore();
   }
 }
+
+/** The client's real `send`, handed to a fake so it can pass requests on to the server. */
+export type RealSend = (command: unknown, options?: unknown) => Promise<Record<string, unknown>>;
+
+/**
+ * Fault injection: replaces `rx.client.send` by `fake`, which receives the real `send` to pass requests on (the
+ * server stays real). Undo with the returned stub's `restore()`.
+ */
+export function interceptSend(rx: RxS3, fake: (command: unknown, options: unknown, send: RealSend) => Promise<unknown>): sinon.SinonStub {
+  const send = rx.client.send.bind(rx.client) as RealSend;
+  return sinon.stub(rx.client, 'send').callsFake((command: unknown, options?: unknown) => fake(command, options, send));
+}
