@@ -74,8 +74,11 @@ export interface S3Error {
   readonly requestId?: string;
   /** A sentence for humans. */
   readonly message: string;
-  /** The original failure, for debugging. Not part of the stable API. */
-  readonly cause?: unknown;
+  /**
+   * The original failure, for debugging (an SDK exception, a Node system error...; anything thrown that was not
+   * an `Error` is wrapped in one, with the value as its own `cause`). Its shape is not part of the stable API.
+   */
+  readonly cause?: Error;
 }
 
 /**
@@ -180,15 +183,16 @@ const asString = (value: unknown): string | undefined => (typeof value === 'stri
  * if (error !== undefined) console.log(error.kind); // e.g. 'NoSuchBucket'
  * ```
  */
-export function toS3Error(cause: unknown, context: ErrorContext): S3Error {
-  if (isS3Error(cause)) return cause;
+export function toS3Error(thrown: unknown, context: ErrorContext): S3Error {
+  if (isS3Error(thrown)) return thrown;
   const { source, ...where } = context;
-  const error: Inspectable = typeof cause === 'object' && cause !== null ? (cause as Inspectable) : {};
+  const error: Inspectable = typeof thrown === 'object' && thrown !== null ? (thrown as Inspectable) : {};
   const name = asString(error.name);
   const systemCode = asString(error.code);
   const status = typeof error.$metadata?.httpStatusCode === 'number' ? error.$metadata.httpStatusCode : undefined;
   const requestId = asString(error.$metadata?.requestId);
-  const message = asString(error.message) ?? String(cause);
+  const message = asString(error.message) ?? String(thrown);
+  const cause = thrown instanceof Error ? thrown : new Error(message, { cause: thrown });
   const isService = error.$fault !== undefined || status !== undefined;
 
   if (!isService && systemCode !== undefined && asString(error.path) !== undefined) {

@@ -1,6 +1,7 @@
 /**
- * The values rx-s3 operations emit inside `Ok(...)`. Every value also carries the SDK's own output as `raw`,
- * typed, for the fields rx-s3 does not lift out.
+ * The values rx-s3 operations emit inside `Ok(...)`. How many and when is the contract of {@link RxS3} (and the
+ * guide); each type below says only which operation emits it. Every value a request answered also carries the
+ * SDK's own output as `raw`, typed, for the fields rx-s3 does not lift out.
  * @packageDocumentation
  */
 import type { Readable } from 'node:stream';
@@ -17,15 +18,14 @@ import type {
   ListObjectsV2CommandOutput,
   PutObjectCommandOutput,
 } from '@aws-sdk/client-s3';
+import type { S3ErrorKind } from './errors';
 
 /**
- * Emitted by `createBucket`: exactly once, on success, as its only value; then the stream completes.
+ * The value of `createBucket`.
  *
  * @example
  * ```ts
- * rx.createBucket('photos').subscribe((r) => {
- *   if (r.ok) console.log('created', r.val.bucket, r.val.location ?? '');
- * });
+ * rx.createBucket('photos').subscribe((r) => r.ok && console.log('created', r.val.bucket, r.val.location ?? ''));
  * ```
  */
 export interface BucketCreated {
@@ -36,14 +36,11 @@ export interface BucketCreated {
 }
 
 /**
- * Emitted by `getBucketMetadata` (HeadBucket): exactly once, on success, as its only value; then the stream
- * completes.
+ * The value of `getBucketMetadata` (HeadBucket).
  *
  * @example
  * ```ts
- * rx.getBucketMetadata('photos').subscribe((r) => {
- *   if (r.ok) console.log(r.val.bucket, 'is in', r.val.region ?? 'an unstated region');
- * });
+ * rx.getBucketMetadata('photos').subscribe((r) => r.ok && console.log(r.val.region ?? 'an unstated region'));
  * ```
  */
 export interface BucketMetadata {
@@ -54,8 +51,7 @@ export interface BucketMetadata {
 }
 
 /**
- * One bucket in a {@link BucketList}. Not emitted on its own: `listBuckets` emits one `BucketList` whose
- * `buckets` holds one `BucketSummary` per bucket.
+ * One bucket of a {@link BucketList}.
  *
  * @example
  * ```ts
@@ -69,8 +65,7 @@ export interface BucketSummary {
 }
 
 /**
- * Emitted by `listBuckets`: exactly once, on success, with the buckets of its one ListBuckets request (rx-s3
- * does not page it); then the stream completes.
+ * The value of `listBuckets`: the buckets of its one ListBuckets request (not paged).
  *
  * @example
  * ```ts
@@ -84,13 +79,11 @@ export interface BucketList {
 }
 
 /**
- * Emitted by `deleteBucket`: exactly once, on success, as its only value; then the stream completes.
+ * The value of `deleteBucket`.
  *
  * @example
  * ```ts
- * rx.deleteBucket('photos').subscribe((r) => {
- *   console.log(r.ok ? `deleted ${r.val.bucket}` : r.val.kind); // e.g. 'BucketNotEmpty'
- * });
+ * rx.deleteBucket('photos').subscribe((r) => console.log(r.ok ? `deleted ${r.val.bucket}` : r.val.kind));
  * ```
  */
 export interface BucketDeleted {
@@ -99,20 +92,18 @@ export interface BucketDeleted {
 }
 
 /**
- * The HTTP methods a presigned URL can be made for: the first argument of `generatePresignedUrl`, echoed back
- * as {@link PresignedUrl}'s `method`. Not emitted on its own.
+ * The HTTP methods a presigned URL can be made for.
  *
  * @example
  * ```ts
  * const method: PresignMethod = 'PUT';
- * rx.generatePresignedUrl(method, 'uploads', 'avatar.png', { contentType: 'image/png' }).subscribe(console.log);
+ * rx.generatePresignedUrl(method, 'uploads', 'avatar.png').subscribe(console.log);
  * ```
  */
 export type PresignMethod = 'GET' | 'PUT' | 'DELETE' | 'HEAD';
 
 /**
- * Emitted by `generatePresignedUrl`: exactly once, on success, as its only value; then the stream completes.
- * Signing is local: no request is sent.
+ * The value of `generatePresignedUrl`. Signing is local: no request is sent.
  *
  * @example
  * ```ts
@@ -132,13 +123,11 @@ export interface PresignedUrl {
 }
 
 /**
- * Emitted by `putObject`: exactly once, on success, as its only value; then the stream completes.
+ * The value of `putObject`.
  *
  * @example
  * ```ts
- * rx.putObject('notes', 'today.txt', 'hello').subscribe((r) => {
- *   if (r.ok) console.log('stored', r.val.key, r.val.etag, r.val.versionId);
- * });
+ * rx.putObject('notes', 'today.txt', 'hello').subscribe((r) => r.ok && console.log(r.val.etag, r.val.versionId));
  * ```
  */
 export interface ObjectWritten {
@@ -150,9 +139,8 @@ export interface ObjectWritten {
 }
 
 /**
- * The metadata of one object, as HeadObject and GetObject report it. Never emitted as such: it is the part
- * {@link ObjectMetadata} (`getObjectMetadata`) and {@link ObjectBody} (`getObject`) share, so one function can
- * take either.
+ * An object's metadata: what {@link ObjectMetadata} (`getObjectMetadata`) and {@link ObjectBody} (`getObject`)
+ * share, so one function can take either.
  *
  * @example
  * ```ts
@@ -173,8 +161,7 @@ export interface ObjectInfo {
 }
 
 /**
- * Emitted by `getObjectMetadata` (HeadObject): exactly once, on success, as its only value (answered by the
- * server, or with `{ cache: true }` by the client's metadata cache); then the stream completes.
+ * The value of `getObjectMetadata` (HeadObject, or with `{ cache: true }` the client's metadata cache).
  *
  * @example
  * ```ts
@@ -190,8 +177,7 @@ export interface ObjectMetadata extends ObjectInfo {
 }
 
 /**
- * Emitted by `getObject`: exactly once, on success, as its only value; then the stream completes. It holds the
- * metadata and the body as a Node stream, not yet read.
+ * The value of `getObject`: the metadata, and the body as a Node stream not yet read.
  *
  * @example
  * ```ts
@@ -209,8 +195,7 @@ export interface ObjectBody extends ObjectInfo {
 }
 
 /**
- * One object in an {@link ObjectPage}. Not emitted on its own: `listObjects` emits one `ObjectPage` per page,
- * whose `objects` holds one `ObjectSummary` per key.
+ * One object of an {@link ObjectPage}.
  *
  * @example
  * ```ts
@@ -227,8 +212,8 @@ export interface ObjectSummary {
 }
 
 /**
- * Emitted by `listObjects`, once per page, in order and lazily (the next page is fetched only after this one
- * was delivered); the last page has `isLast: true`, then the stream completes.
+ * A value of `listObjects`: one page, in order, fetched only after the previous one was delivered. An empty
+ * listing is one empty page.
  *
  * @example
  * ```ts
@@ -251,8 +236,7 @@ export interface ObjectPage {
 }
 
 /**
- * Emitted by `copyObject`: exactly once, on success, as its only value; then the stream completes. `moveObject`
- * carries it too, as `copy` in both of its events.
+ * The value of `copyObject`; `moveObject` carries it as `copy`.
  *
  * @example
  * ```ts
@@ -271,14 +255,11 @@ export interface ObjectCopied {
 }
 
 /**
- * Emitted by `deleteObject`: exactly once, on success, as its only value; then the stream completes.
- * `moveObject` carries it too, as `delete` in its `deleted` event.
+ * The value of `deleteObject`; `moveObject` carries it as `delete`.
  *
  * @example
  * ```ts
- * rx.deleteObject('photos', 'cat.jpg').subscribe((r) => {
- *   if (r.ok) console.log('deleted', r.val.key);
- * });
+ * rx.deleteObject('photos', 'cat.jpg').subscribe((r) => r.ok && console.log('deleted', r.val.key));
  * ```
  */
 export interface ObjectDeleted {
@@ -288,24 +269,26 @@ export interface ObjectDeleted {
 }
 
 /**
- * One key a `DeleteObjects` request could not delete. Not emitted on its own: each {@link DeleteBatch} of
- * `deleteObjects` (still an `Ok`) lists them in `errors`, one per refused key.
+ * One key of a {@link DeleteBatch} the service refused to delete. `kind` classifies `code` the way every
+ * {@link S3Error} is classified (`kindOfCode`).
  *
  * @example
  * ```ts
  * rx.deleteObjects('photos', ['a.jpg', 'b.jpg']).pipe(filterResultOk(), mergeMap((batch) => batch.errors))
- *   .subscribe((f: DeleteFailure) => console.warn(f.key, f.code, f.message));
+ *   .subscribe((f: DeleteFailure) => console.warn(f.key, f.kind, f.message));
  * ```
  */
 export interface DeleteFailure {
+  readonly kind: S3ErrorKind;
   readonly key: string;
+  /** The service's error code, as sent. */
   readonly code: string | undefined;
   readonly message: string | undefined;
 }
 
 /**
- * Emitted by `deleteObjects`, once per request of at most 1,000 keys (requests are sent one after another; an
- * empty key list emits nothing); then the stream completes.
+ * A value of `deleteObjects`: one per DeleteObjects request of at most 1,000 keys. An empty key list is one
+ * empty batch, and no request.
  *
  * @example
  * ```ts
@@ -320,12 +303,13 @@ export interface DeleteBatch {
   readonly deleted: readonly string[];
   /** The keys of this request the service refused, with its reasons. */
   readonly errors: readonly DeleteFailure[];
-  readonly raw: DeleteObjectsCommandOutput;
+  /** The SDK's answer; undefined for the empty batch of an empty key list (no request was sent). */
+  readonly raw: DeleteObjectsCommandOutput | undefined;
 }
 
 /**
- * Emitted by `moveObject`, at most twice: `copied` once the target exists and was verified against the source,
- * then `deleted` once the source is gone; then the stream completes.
+ * The values of `moveObject`: `copied` once the target exists and was verified against the source, then
+ * `deleted` once the source is gone.
  *
  * @example
  * ```ts
@@ -340,8 +324,7 @@ export type MoveEvent =
   | { readonly stage: 'deleted'; readonly copy: ObjectCopied; readonly delete: ObjectDeleted };
 
 /**
- * What `moveObject` checked before it deleted the source. Not emitted on its own: it arrives once, as `verified`
- * in the `copied` event of {@link MoveEvent}.
+ * What `moveObject` checked before it deleted the source: the `verified` of its `copied` event.
  *
  * @example
  * ```ts
@@ -357,10 +340,11 @@ export interface VerifiedCopy {
 }
 
 /**
- * A progress tick of a transfer, emitted by `uploadFile`, `uploadStream`, `downloadFile` and `downloadStream`:
- * one or more per successful transfer, always before its one `complete`. Ticks are monotonic and throttled (by
- * default at most one per 100 ms and per 1 % of the total); the first says 0 bytes, the last equals the total.
- * No tick follows a failure or an unsubscribe.
+ * A progress tick of any transfer. Ticks are monotonic and throttled (by default at most one per 100 ms and per
+ * 1 % of the total); the first says 0 bytes, the last equals the total. Where the total is known from the start
+ * (`uploadFile`, `downloadFile`) the ticks are {@link SizedTransferProgress}: `totalBytes` and `percent` are
+ * numbers. Only a stream of unknown length (`uploadStream` without `contentLength`, `downloadStream` of a
+ * chunked answer) leaves them undefined until its last tick.
  *
  * @example
  * ```ts
@@ -373,7 +357,7 @@ export interface TransferProgress {
   readonly kind: 'progress';
   /** Bytes sent or received so far (a retried part is not counted twice). */
   readonly transferredBytes: number;
-  /** The size of the transfer; undefined only while uploading a stream of unknown length. */
+  /** The size of the transfer, when known. */
   readonly totalBytes: number | undefined;
   /** 0 to 100, when the total is known. */
   readonly percent: number | undefined;
@@ -383,8 +367,23 @@ export interface TransferProgress {
 }
 
 /**
- * What a finished upload reports. Emitted once per successful `uploadFile` or `uploadStream`, as the `output` of
- * its last event (`complete`).
+ * A progress tick of a transfer whose size is known before its first byte: `uploadFile` and `downloadFile`.
+ *
+ * @example
+ * ```ts
+ * rx.downloadFile('videos', 'talk.mp4', './talk.mp4').pipe(filterResultOk()).subscribe((e) => {
+ *   if (e.kind === 'progress') bar.update(e.percent, e.totalBytes); // numbers, no `?? 0`
+ * });
+ * ```
+ */
+export interface SizedTransferProgress extends TransferProgress {
+  readonly totalBytes: number;
+  /** 0 to 100. */
+  readonly percent: number;
+}
+
+/**
+ * The `output` of the `complete` of `uploadFile` and `uploadStream`.
  *
  * @example
  * ```ts
@@ -407,8 +406,7 @@ export interface UploadOutput {
 }
 
 /**
- * What a finished download to a file reports. Emitted once per successful `downloadFile`, as the `output` of its
- * last event (`complete`), after the file is in place.
+ * The `output` of the `complete` of `downloadFile`, once the file is in place.
  *
  * @example
  * ```ts
@@ -429,8 +427,7 @@ export interface DownloadOutput {
 }
 
 /**
- * What a finished `downloadStream` reports. Emitted once per successful `downloadStream`, as the `output` of its
- * last event (`complete`), after the last data chunk.
+ * The `output` of the `complete` of `downloadStream`.
  *
  * @example
  * ```ts
@@ -447,9 +444,8 @@ export interface StreamOutput {
 }
 
 /**
- * The last value of a transfer: `uploadFile`, `uploadStream` (`O` = {@link UploadOutput}), `downloadFile`
- * ({@link DownloadOutput}) and `downloadStream` ({@link StreamOutput}) emit exactly one on success, after every
- * other event; then the stream completes. A failed transfer emits an `Err` instead.
+ * The last value of a successful transfer, after every tick: its `output` is an {@link UploadOutput},
+ * {@link DownloadOutput} or {@link StreamOutput}.
  *
  * @example
  * ```ts
@@ -463,8 +459,7 @@ export interface TransferComplete<O> {
 }
 
 /**
- * A chunk of an object's body, emitted by `downloadStream` once per chunk the network delivers, in byte order,
- * interleaved with progress ticks and before the one `complete`.
+ * A chunk of an object's body, from `downloadStream`, in byte order.
  *
  * @example
  * ```ts
@@ -481,33 +476,44 @@ export interface DataChunk {
 }
 
 /**
- * Emitted by `uploadFile` and `uploadStream`: progress ticks (one or more), then exactly one `complete`; then
- * the stream completes. On failure, one `Err` replaces the `complete`.
+ * The values of `uploadStream` (and of `uploadFile`, whose ticks are the narrower {@link FileUploadEvent}).
  *
  * @example
  * ```ts
- * rx.uploadFile('videos', 'talk.mp4', './talk.mp4').subscribe((r) => {
+ * rx.uploadStream('logs', 'today.log', process.stdin).subscribe((r) => {
  *   if (r.err) console.error(r.val.kind, r.val.message);
- *   else if (r.val.kind === 'progress') console.log(`${r.val.percent?.toFixed(1)} %`);
+ *   else if (r.val.kind === 'progress') console.log(r.val.transferredBytes, 'bytes');
  *   else console.log('uploaded in', r.val.output.parts, 'parts');
  * });
  * ```
  */
 export type UploadEvent = TransferProgress | TransferComplete<UploadOutput>;
 /**
- * Emitted by `downloadFile`: progress ticks (one or more), then exactly one `complete`; then the stream
- * completes. On failure, one `Err` replaces the `complete`.
+ * The values of `uploadFile`: sized progress ticks, then one `complete`.
+ *
+ * @example
+ * ```ts
+ * rx.uploadFile('videos', 'talk.mp4', './talk.mp4').subscribe((r) => {
+ *   if (r.err) console.error(r.val.kind, r.val.message);
+ *   else if (r.val.kind === 'progress') console.log(`${r.val.percent.toFixed(1)} %`);
+ *   else console.log('uploaded in', r.val.output.parts, 'parts');
+ * });
+ * ```
+ */
+export type FileUploadEvent = SizedTransferProgress | TransferComplete<UploadOutput>;
+/**
+ * The values of `downloadFile`: sized progress ticks, then one `complete`.
  *
  * @example
  * ```ts
  * rx.downloadFile('videos', 'talk.mp4', './talk.mp4').subscribe((r) => {
  *   if (r.err) console.error(r.val.kind, r.val.message);
- *   else if (r.val.kind === 'progress') console.log(`${r.val.percent?.toFixed(1)} %`);
+ *   else if (r.val.kind === 'progress') console.log(`${r.val.percent.toFixed(1)} %`);
  *   else console.log('saved to', r.val.output.filePath);
  * });
  * ```
  */
-export type DownloadEvent = TransferProgress | TransferComplete<DownloadOutput>;
+export type DownloadEvent = SizedTransferProgress | TransferComplete<DownloadOutput>;
 /**
  * Emitted by `downloadStream`: data chunks (one per chunk received, in order) interleaved with progress ticks,
  * then exactly one `complete`; then the stream completes. On failure, one `Err` replaces the `complete`.

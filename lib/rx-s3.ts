@@ -10,6 +10,7 @@ import type {
   BucketMetadata,
   DeleteBatch,
   DownloadEvent,
+  FileUploadEvent,
   MoveEvent,
   ObjectBody,
   ObjectCopied,
@@ -289,7 +290,7 @@ export class RxS3 {
    * });
    * ```
    */
-  uploadFile(bucket: string, key: string, filePath: string, options?: UploadFileOptions): Observable<Result<UploadEvent, S3Error>> {
+  uploadFile(bucket: string, key: string, filePath: string, options?: UploadFileOptions): Observable<Result<FileUploadEvent, S3Error>> {
     return uploadFile(this.context, bucket, key, filePath, options);
   }
 

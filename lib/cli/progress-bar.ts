@@ -26,8 +26,9 @@ const MAX_BAR = 40;
 export function renderBar(tick: TransferProgress, width: number, label: string): string {
   const columns = Math.max(1, Math.floor(width));
   const total = tick.totalBytes;
-  const known = total !== undefined && tick.percent !== undefined;
-  const fraction = known ? Math.min(1, Math.max(0, (tick.percent ?? 0) / 100)) : 0;
+  const done100 = tick.percent;
+  const known = total !== undefined && done100 !== undefined;
+  const fraction = known ? Math.min(1, Math.max(0, done100 / 100)) : 0;
 
   // Fixed widths, so the bar does not jitter as the numbers change.
   const percent = known ? `${String(Math.floor(fraction * 100)).padStart(3)}%` : undefined;

@@ -1,6 +1,6 @@
 /** The pieces the commands share: transfer events, "then delete the source", a promise as a Result stream, deleting under a prefix. */
 import { catchError, concat, concatMap, defer, EMPTY, from, map, of, type Observable } from 'rxjs';
-import { Err, kindOfCode, Ok, toS3Error, type DownloadEvent, type ErrorContext, type Result, type RxS3, type S3Error, type StreamEvent, type UploadEvent } from '../index';
+import { Err, Ok, toS3Error, type DownloadEvent, type ErrorContext, type Result, type RxS3, type S3Error, type StreamEvent, type UploadEvent } from '../index';
 import type { CliEvent, CliStream } from './events';
 import { s3Url } from './location';
 
@@ -91,7 +91,7 @@ export function deleteUnder(rx: RxS3, bucket: string, key: string, dryRun: boole
             ...keys.filter((k) => deleted.has(k)).map((k) => Ok<CliEvent>({ kind: 'complete', action: 'delete', source: undefined, target: s3Url(bucket, k) })),
             ...batch.val.errors.map((e) =>
               Err<S3Error>({
-                kind: kindOfCode(e.code),
+                kind: e.kind,
                 operation: 'deleteObjects',
                 bucket,
                 key: e.key,

@@ -19,17 +19,20 @@ export interface TransferIO<X> {
  * `run` must leave nothing behind when it rejects (it aborts its multipart upload, deletes its temp file) and only
  * then settle. On unsubscribe its signal is aborted; its clean-up still runs in the background and is tracked in
  * `ctx.cleanups`, while nothing more is emitted.
+ *
+ * `P` is the type of the ticks: `SizedTransferProgress` for a transfer whose `run` sets the meter's total
+ * before `meter.start()` (the first tick), so every tick has a total and a percent.
  */
-export function fromTransfer<O, X = never>(
+export function fromTransfer<O, X = never, P extends TransferProgress = TransferProgress>(
   ctx: ClientContext,
   context: ErrorContext,
   policy: ProgressPolicy,
   run: (io: TransferIO<X>) => Promise<O>,
-): Observable<Result<TransferProgress | X | TransferComplete<O>, S3Error>> {
-  return new Observable<Result<TransferProgress | X | TransferComplete<O>, S3Error>>((subscriber) => {
+): Observable<Result<P | X | TransferComplete<O>, S3Error>> {
+  return new Observable<Result<P | X | TransferComplete<O>, S3Error>>((subscriber) => {
     const controller = new AbortController();
     const emit = (event: TransferProgress | X): void => {
-      if (!subscriber.closed) subscriber.next(Ok(event));
+      if (!subscriber.closed) subscriber.next(Ok(event as P | X));
     };
     const meter = new ProgressMeter(undefined, emit, policy);
     let settled = false;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
-import { concatMap, from, takeWhile, type Observable } from 'rxjs';
-import type { Result } from 'ts-results';
-import type { S3Error } from '../errors';
+import { concatMap, from, of, takeWhile, type Observable } from 'rxjs';
+import { Ok, type Result } from 'ts-results';
+import { kindOfCode, type S3Error } from '../errors';
 import type { DeleteBatch } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
@@ -12,19 +12,21 @@ import { checkBucket, checkKey, firstProblem } from '../internal/validate';
 export const DELETE_BATCH_SIZE = 1000;
 
 /**
- * Deletes many objects, split into requests of at most 1,000 keys sent one after another. Emits one
- * `Ok(DeleteBatch)` per request (with the keys deleted and the per-key errors the service reported), then
- * completes. A request that fails as a whole emits one `Err` and ends the stream: later batches are not sent.
- * An empty `keys` sends nothing and completes without a value. Bad keys are rejected before any request is sent.
+ * Deletes many objects, split into requests of at most 1,000 keys sent one after another: one `Ok(DeleteBatch)`
+ * per request, with the keys deleted and the per-key errors the service reported. A request that fails as a
+ * whole is one `Err`, and later batches are not sent. An empty `keys` sends nothing and emits one empty batch,
+ * as an empty listing is one empty page, so `lastValueFrom` works on any key list.
  */
 export function deleteObjects(ctx: ClientContext, bucket: string, keys: readonly string[]): Observable<Result<DeleteBatch, S3Error>> {
   const context = { operation: 'deleteObjects', bucket };
   const problem = firstProblem(checkBucket(bucket, context), ...keys.map((key) => checkKey(key, { ...context, key })));
   return unlessInvalid(problem, () =>
-    from(chunk(keys, DELETE_BATCH_SIZE)).pipe(
-      concatMap((batch) => invalidating(ctx, bucket, () => batch, deleteBatch(ctx, bucket, batch))),
-      takeWhile((result) => result.ok, true),
-    ),
+    keys.length === 0
+      ? of(Ok<DeleteBatch>({ bucket, deleted: [], errors: [], raw: undefined }))
+      : from(chunk(keys, DELETE_BATCH_SIZE)).pipe(
+          concatMap((batch) => invalidating(ctx, bucket, () => batch, deleteBatch(ctx, bucket, batch))),
+          takeWhile((result) => result.ok, true),
+        ),
   );
 }
 
@@ -49,7 +51,7 @@ function deleteBatch(ctx: ClientContext, bucket: string, keys: readonly string[]
     return {
       bucket,
       deleted: (raw.Deleted ?? []).flatMap((d) => (d.Key === undefined ? [] : [d.Key])),
-      errors: (raw.Errors ?? []).map((e) => ({ key: e.Key ?? '', code: e.Code, message: e.Message })),
+      errors: (raw.Errors ?? []).map((e) => ({ kind: kindOfCode(e.Code), key: e.Key ?? '', code: e.Code, message: e.Message })),
       raw,
     };
   });

@@ -5,7 +5,7 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Observable } from 'rxjs';
 import type { Result } from 'ts-results';
 import { s3Error, type S3Error } from '../errors';
-import type { DownloadEvent } from '../events';
+import type { DownloadEvent, DownloadOutput, SizedTransferProgress } from '../events';
 import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from '../internal/multipart';
@@ -53,7 +53,7 @@ export function downloadFile(ctx: ClientContext, bucket: string, key: string, fi
     options.progressInterval === undefined ? undefined : checkCount(options.progressInterval, 'progressInterval', context, 0),
   );
   return unlessInvalid(problem, () =>
-    fromTransfer(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter }) => {
+    fromTransfer<DownloadOutput, never, SizedTransferProgress>(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter }) => {
       const destination = resolve(filePath);
       const directory = dirname(destination);
       const dir = await stat(directory);

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import type { Observable } from 'rxjs';
 import type { Result } from 'ts-results';
 import { s3Error, type S3Error } from '../errors';
-import type { UploadEvent } from '../events';
+import type { FileUploadEvent, SizedTransferProgress, UploadOutput } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { runUpload } from '../internal/multipart';
@@ -31,13 +31,13 @@ export type UploadFileOptions = UploadOptions;
  * `partSize x concurrency`. Unsubscribing or a failure aborts the requests in flight, then aborts the multipart
  * upload: no half object, no stranded parts (`rx.flushCleanups()` waits for that clean-up).
  */
-export function uploadFile(ctx: ClientContext, bucket: string, key: string, filePath: string, options: UploadFileOptions = {}): Observable<Result<UploadEvent, S3Error>> {
+export function uploadFile(ctx: ClientContext, bucket: string, key: string, filePath: string, options: UploadFileOptions = {}): Observable<Result<FileUploadEvent, S3Error>> {
   const context = { operation: 'uploadFile', bucket, key };
   const problem = checkUploadOptions(bucket, key, options, context) ??
     (typeof filePath === 'string' && filePath !== '' ? undefined : s3Error('InvalidInput', context, 'filePath must be a non-empty string'));
   return unlessInvalid(problem, () =>
     invalidating(ctx, bucket, () => [key],
-      fromTransfer(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter }) => {
+      fromTransfer<UploadOutput, never, SizedTransferProgress>(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter }) => {
         const handle = await open(filePath, 'r');
         try {
           const stat = await handle.stat();

@@ -85,13 +85,30 @@ describe('copyObject, deleteObjects, moveObject', () => {
     expect(page!.unwrap().objects).to.be.empty;
   });
 
-  it('deleteObjects of no keys sends nothing and completes without a value', async () => {
+  it('deleteObjects of no keys sends nothing and emits one empty batch, so lastValueFrom works', async () => {
     const spy = spySend(fx.rx);
     try {
-      expect(await collect(fx.rx.deleteObjects(fx.bucket, []))).to.deep.equal([]);
+      const results = await collect(fx.rx.deleteObjects(fx.bucket, []));
+      expect(results.map((r) => r.unwrap())).to.deep.equal([{ bucket: fx.bucket, deleted: [], errors: [], raw: undefined }]);
+      expect((await lastValueFrom(fx.rx.deleteObjects(fx.bucket, []))).ok).to.equal(true);
       expect(spy.callCount).to.equal(0);
     } finally {
       spy.restore();
+    }
+  });
+
+  it('deleteObjects gives each refused key the kind its code maps to', async () => {
+    await collect(fx.rx.putObject(fx.bucket, 'kept', 'x'));
+    // The embedded server never refuses one key of a batch: inject the answer S3 sends for a key it may not delete.
+    const stub = interceptSend(fx.rx, async (command, options, send) => {
+      const answer = await send(command, options);
+      return { ...answer, Deleted: [], Errors: [{ Key: 'kept', Code: 'AccessDenied', Message: 'Access Denied' }] };
+    });
+    try {
+      const [batch] = await collect(fx.rx.deleteObjects(fx.bucket, ['kept']));
+      expect(batch!.unwrap().errors).to.deep.equal([{ kind: 'AccessDenied', key: 'kept', code: 'AccessDenied', message: 'Access Denied' }]);
+    } finally {
+      stub.restore();
     }
   });
 

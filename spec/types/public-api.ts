@@ -5,12 +5,16 @@
 import type { Observable } from 'rxjs';
 import {
   RxS3,
+  type DeleteFailure,
   type DownloadEvent,
+  type FileUploadEvent,
   type MoveEvent,
   type ObjectPage,
   type Result,
   type S3Error,
   type S3ErrorKind,
+  type SizedTransferProgress,
+  type TransferProgress,
   type UploadEvent,
 } from '../../lib';
 
@@ -22,7 +26,8 @@ declare const rx: RxS3;
 // Every operation is an Observable of Results whose error side is S3Error.
 assertType<Equals<ReturnType<RxS3['listObjects']>, Observable<Result<ObjectPage, S3Error>>>>();
 assertType<Equals<ReturnType<RxS3['moveObject']>, Observable<Result<MoveEvent, S3Error>>>>();
-assertType<Equals<ReturnType<RxS3['uploadFile']>, Observable<Result<UploadEvent, S3Error>>>>();
+assertType<Equals<ReturnType<RxS3['uploadFile']>, Observable<Result<FileUploadEvent, S3Error>>>>();
+assertType<Equals<ReturnType<RxS3['uploadStream']>, Observable<Result<UploadEvent, S3Error>>>>();
 assertType<Equals<ReturnType<RxS3['downloadFile']>, Observable<Result<DownloadEvent, S3Error>>>>();
 
 // `kind` is a closed union: a typo does not compile.
@@ -43,14 +48,15 @@ rx.getObjectMetadata('b', 'k').subscribe((result) => {
   }
 });
 
-// Transfer events narrow on `kind`; `totalBytes` may be undefined, `output` exists only on `complete`.
+// Transfer events narrow on `kind`; `output` exists only on `complete`. A file's size is known before its first
+// byte, so its ticks have a total and a percent; a stream's may not.
 rx.uploadFile('b', 'k', '/tmp/f').subscribe((result) => {
   if (!result.ok) return;
   const event = result.val;
   if (event.kind === 'progress') {
-    // @ts-expect-error totalBytes is number | undefined
     const total: number = event.totalBytes;
-    void total;
+    const percent: number = event.percent;
+    void [total, percent];
     // @ts-expect-error progress ticks carry no output
     void event.output;
   } else {
@@ -58,6 +64,30 @@ rx.uploadFile('b', 'k', '/tmp/f').subscribe((result) => {
     void parts;
   }
 });
+rx.downloadFile('b', 'k', '/tmp/f').subscribe((result) => {
+  if (result.ok && result.val.kind === 'progress') assertType<Equals<typeof result.val, SizedTransferProgress>>();
+});
+rx.uploadStream('b', 'k', process.stdin).subscribe((result) => {
+  if (!result.ok || result.val.kind !== 'progress') return;
+  // @ts-expect-error a stream of unknown length has no total
+  const total: number = result.val.totalBytes;
+  // @ts-expect-error ...nor a percent
+  const percent: number = result.val.percent;
+  void [total, percent];
+});
+// A renderer written for any transfer takes the sized ticks too.
+const render = (tick: TransferProgress): string => `${tick.transferredBytes}`;
+rx.uploadFile('b', 'k', '/tmp/f').subscribe((r) => r.ok && r.val.kind === 'progress' && render(r.val));
+
+// Errors and refused keys branch on `kind`; `cause` is an Error.
+rx.deleteObjects('b', ['k']).subscribe((result) => {
+  if (!result.ok) return void (result.val.cause satisfies Error | undefined);
+  for (const failure of result.val.errors) {
+    const k: S3ErrorKind = failure.kind;
+    void k;
+  }
+});
+assertType<Equals<DeleteFailure['kind'], S3ErrorKind>>();
 
 // Move events narrow on `stage`.
 rx.moveObject('a', 'k', 'b', 'k').subscribe((result) => {
