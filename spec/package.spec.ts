@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { useBucket, useTempDir } from './support/fixtures';
@@ -10,46 +10,112 @@ import { server } from './support/server';
 const run = promisify(execFile);
 const root = resolve(__dirname, '..');
 
-/** A consumer's script: put an object through the built package, read it back, print what it saw. */
-const script = (load: string) => `${load}
-const { lastValueFrom } = require_('rxjs');
-const { text } = require_('node:stream/consumers');
-const rx = new RxS3({ endpoint: process.env.E, forcePathStyle: true, region: process.env.R,
+/** A consumer's script: put an object through the installed package, read it back, print what it saw. */
+const script = `const rx = new RxS3({ endpoint: process.env.E, forcePathStyle: true, region: process.env.R,
   credentials: { accessKeyId: process.env.A, secretAccessKey: process.env.S } });
 const put = await lastValueFrom(rx.putObject(process.env.B, 'pkg.txt', 'from the package'));
 const got = await lastValueFrom(rx.getObject(process.env.B, 'pkg.txt'));
-console.log(JSON.stringify({ put: put.ok, body: await text(got.unwrap().body), ok: typeof Ok, err: Err('x').err }));
+const none = await lastValueFrom(rx.deleteObjects(process.env.B, []));
+console.log(JSON.stringify({ put: put.ok, body: await text(got.unwrap().body), ok: typeof Ok, err: Err('x').err, empty: none.ok }));
 rx.destroy();`;
 
-describe('the built package (dist/) as a consumer loads it', function () {
-  this.timeout(60_000);
+/** A consumer's TypeScript, type-checked under `strict` against the installed package's declarations. */
+const typed = `import { RxS3, type DeleteFailure, type S3Error, type SizedTransferProgress } from 'rx-s3';
+const rx = new RxS3({ endpoint: 'http://127.0.0.1:1', forcePathStyle: true });
+rx.downloadFile('b', 'k', '/tmp/k').subscribe((r) => {
+  if (r.err) { const e: S3Error = r.val; console.log(e.kind, e.cause?.message); return; }
+  if (r.val.kind === 'progress') { const p: SizedTransferProgress = r.val; console.log(p.percent.toFixed(1)); }
+  else console.log(r.val.output.filePath);
+});
+const kindOf = (f: DeleteFailure): string => f.kind;
+// @ts-expect-error kind is a closed union (this line would compile if the declarations resolved to any)
+const wrong: DeleteFailure['kind'] = 'NoSuchThing';
+export { kindOf, wrong };
+`;
+
+describe('the packed package (npm pack), installed into a fresh project', function () {
+  this.timeout(120_000);
   const fx = useBucket('package');
   const dir = useTempDir();
+  let files: string[] = [];
+  let project = '';
 
   before(async function () {
     if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: npm test builds it first (pretest)');
-    await mkdir(join(dir.path, 'node_modules'), { recursive: true });
-    await symlink(root, join(dir.path, 'node_modules', 'rx-s3'), 'dir');
-    // npm would hoist rx-s3's dependencies beside it; the consumer uses rxjs itself.
-    await symlink(join(root, 'node_modules', 'rxjs'), join(dir.path, 'node_modules', 'rxjs'), 'dir');
+    const packed = await run('npm', ['pack', '--json', '--pack-destination', dir.path], { cwd: root });
+    const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    files = info!.files.map((f) => f.path).sort();
+
+    // The project: the tarball unpacked as node_modules/rx-s3, beside exactly the dependencies its package.json
+    // declares (linked from this checkout, so no registry is needed) and what a consumer brings itself.
+    project = join(dir.path, 'consumer');
+    await mkdir(join(project, 'node_modules', '@types'), { recursive: true });
+    await run('tar', ['-xzf', join(dir.path, info!.filename), '-C', project]);
+    await rename(join(project, 'package'), join(project, 'node_modules', 'rx-s3'));
+    const manifest = JSON.parse(await readFile(join(project, 'node_modules', 'rx-s3', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const name of Object.keys(manifest.dependencies)) {
+      await mkdir(dirname(join(project, 'node_modules', name)), { recursive: true });
+      await symlink(join(root, 'node_modules', name), join(project, 'node_modules', name), 'dir');
+    }
+    await symlink(join(root, 'node_modules', '@types', 'node'), join(project, 'node_modules', '@types', 'node'), 'dir');
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
     await writeFile(
-      join(dir.path, 'consumer.cjs'),
-      `(async () => { const require_ = require;\nconst { RxS3, Ok, Err } = require('rx-s3');\n${script('')}\n})();`,
+      join(project, 'consumer.cjs'),
+      `const { RxS3, Ok, Err } = require('rx-s3');\nconst { lastValueFrom } = require('rxjs');\nconst { text } = require('node:stream/consumers');\n(async () => {\n${script}\n})();`,
     );
     await writeFile(
-      join(dir.path, 'consumer.mjs'),
-      `import { RxS3, Ok, Err } from 'rx-s3';\nimport { createRequire } from 'node:module';\nconst require_ = createRequire(import.meta.url);\n${script('')}`,
+      join(project, 'consumer.mjs'),
+      `import { RxS3, Ok, Err } from 'rx-s3';\nimport { lastValueFrom } from 'rxjs';\nimport { text } from 'node:stream/consumers';\n${script}`,
     );
+    await writeFile(join(project, 'typed.cts'), typed);
+    await writeFile(join(project, 'typed.mts'), typed);
+  });
+
+  it('ships the built code, its sources, the docs, LICENSE and CHANGELOG, and nothing that cannot run from the package', () => {
+    for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'docs/guide.md']) {
+      expect(files, file).to.include(file);
+    }
+    // Examples and specs import the repository's own lib/ and spec/ helpers: they run only from a checkout.
+    expect(files.filter((f) => /^(docs\/examples|docs\/api|spec|bench|\.ci)\//.test(f))).to.deep.equal([]);
+    expect(files.filter((f) => f.startsWith('lib/') && !f.endsWith('.ts'))).to.deep.equal([]);
+  });
+
+  it('every source map points at sources that ship', async () => {
+    const maps = files.filter((f) => f.endsWith('.map'));
+    expect(maps.length).to.be.greaterThan(10);
+    const missing: string[] = [];
+    for (const map of maps) {
+      const { sources } = JSON.parse(await readFile(join(project, 'node_modules', 'rx-s3', map), 'utf8')) as { sources: string[] };
+      for (const source of sources) {
+        const shipped = join(dirname(map), source).replace(/\\/g, '/');
+        if (!files.includes(shipped)) missing.push(`${map} -> ${source}`);
+      }
+    }
+    expect(missing).to.deep.equal([]);
+  });
+
+  it('type-checks a consumer under strict, from CommonJS and ESM (node16 resolution)', async () => {
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    // skipLibCheck, as most projects have it: checking the AWS SDK's own declarations takes half a minute.
+    const flags = ['--noEmit', '--strict', '--skipLibCheck', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--types', 'node'];
+    await run(process.execPath, [tsc, ...flags, 'typed.cts', 'typed.mts'], { cwd: project }).catch((failure: { stdout?: string }) => {
+      throw new Error(`tsc failed:\n${failure.stdout ?? String(failure)}`);
+    });
   });
 
   for (const file of ['consumer.cjs', 'consumer.mjs']) {
     it(`works with ${file.endsWith('.cjs') ? "require('rx-s3')" : "import { RxS3 } from 'rx-s3'"}`, async () => {
       const s = server();
       const { stdout } = await run(process.execPath, [file], {
-        cwd: dir.path,
+        cwd: project,
         env: { ...process.env, E: s.endpoint, R: s.region, A: s.accessKeyId, S: s.secretAccessKey, B: fx.bucket, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       });
-      expect(JSON.parse(stdout.trim())).to.deep.equal({ put: true, body: 'from the package', ok: 'function', err: true });
+      expect(JSON.parse(stdout.trim())).to.deep.equal({ put: true, body: 'from the package', ok: 'function', err: true, empty: true });
     });
   }
+
+  it('its rx-s3 bin runs from the package', async () => {
+    const { stdout } = await run(process.execPath, [join(project, 'node_modules', 'rx-s3', 'dist', 'cli', 'main.js'), '--help'], { cwd: project });
+    expect(stdout).to.match(/^rx-s3/m);
+  });
 });
