@@ -253,7 +253,8 @@ export class RxS3 {
   }
 
   /**
-   * Deletes many objects, one `Ok(DeleteBatch)` per request of at most 1,000 keys, then complete.
+   * Deletes many objects, one `Ok(DeleteBatch)` per request of at most 1,000 keys (one empty batch, and no
+   * request, for no keys), then complete.
    * @example
    * ```ts
    * rx.deleteObjects('photos', ['a.jpg', 'b.jpg']).subscribe((r) => r.ok && console.log(r.val.deleted));
@@ -282,7 +283,7 @@ export class RxS3 {
   }
 
   /**
-   * Uploads a local file: progress ticks, then one `complete`; multipart above a threshold.
+   * Uploads a local file: progress ticks (with a total and a percent), then one `complete`; multipart above a threshold.
    * @example
    * ```ts
    * rx.uploadFile('videos', 'talk.mp4', './talk.mp4').subscribe((r) => {

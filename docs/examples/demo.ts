@@ -271,7 +271,7 @@ async function main(): Promise<number> {
       const batches = await run(rx.deleteObjects(bucket, remaining));
       const deleted = batches.reduce((n, b) => n + b.deleted.length, 0);
       const refused = batches.flatMap((b) => b.errors);
-      if (refused.length > 0) throw new StepFailed(`${refused.length} keys refused, e.g. ${refused[0]!.key}: ${refused[0]!.code ?? ''}`);
+      if (refused.length > 0) throw new StepFailed(`${refused.length} keys refused, e.g. ${refused[0]!.key}: ${refused[0]!.kind}`);
       return `${deleted.toLocaleString('en-US')} keys in ${batches.length} requests of at most 1,000`;
     });
 
