@@ -69,8 +69,15 @@ function watch(req: ClientRequest, limits: SocketLimits): void {
   let closed = false;
   const fail = (message: string): void => {
     const error = timeoutError(message);
-    if (response !== undefined && !response.complete) response.destroy(error);
-    req.destroy(error);
+    if (response === undefined) {
+      req.destroy(error); // the SDK's attempt fails with it (and is retried)
+      return;
+    }
+    // The body's reader sees the error (a stream keeps it: a reader that comes later sees it too); without a
+    // reader yet, it must not become an uncaught 'error' event.
+    if (response.listenerCount('error') === 0) response.once('error', () => undefined);
+    response.destroy(error);
+    req.destroy();
   };
   req.once('response', (res: IncomingMessage) => {
     response = res;
@@ -86,15 +93,21 @@ function watch(req: ClientRequest, limits: SocketLimits): void {
       }
       fail(`no byte sent or received for ${limits.idleMs} ms`);
     };
+    // A reader that starts reading again restarts the clock: the idle time so far was its own, not the network's.
+    const onResume = (): void => {
+      socket.setTimeout(limits.idleMs);
+    };
     const armIdle = (): void => {
       if (closed || limits.idleMs <= 0) return;
       socket.setTimeout(limits.idleMs);
       socket.on('timeout', onIdle);
+      socket.on('resume', onResume);
     };
     req.once('close', () => {
       closed = true;
       clearTimeout(connectTimer);
       socket.removeListener('timeout', onIdle);
+      socket.removeListener('resume', onResume);
     });
     if (socket.connecting) {
       if (limits.connectMs > 0) connectTimer = setTimeout(() => fail(`could not connect within ${limits.connectMs} ms`), limits.connectMs);
