@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { isRetryable, toS3Error, type ErrorContext } from '../errors';
 import type { ClientContext } from './context';
@@ -23,6 +24,14 @@ export interface DownloadPlan {
  * yet written, up to this many times in a row without progress.
  */
 const RANGE_ATTEMPTS = 3;
+
+/**
+ * Waits before resuming a body after `fruitless` attempts in a row that brought nothing: at once after an attempt
+ * that made progress, then 250 ms, 500 ms... (a restarting server gets time to come back). Aborted with `signal`.
+ */
+export async function beforeResume(fruitless: number, signal: AbortSignal): Promise<void> {
+  if (fruitless > 1) await sleep(250 * 2 ** (fruitless - 2), undefined, { signal });
+}
 
 /** The HTTP requests a send made, retries included: the SDK's count from the answer or from the failure. */
 export function attemptsOf(answerOrFailure: unknown): number {
@@ -115,6 +124,7 @@ async function fetchRange(
       fruitless = cursor.position > before ? 1 : fruitless + 1;
       const error = toS3Error(cause, context);
       if (signal.aborted || fruitless >= RANGE_ATTEMPTS || !isRetryable(error)) throw cause;
+      await beforeResume(fruitless, signal);
     }
   }
 }

@@ -6,6 +6,7 @@ import type { Result } from 'ts-results';
 import { isRetryable, s3Error, toS3Error, type S3Error } from '../errors';
 import type { DataChunk, StreamEvent } from '../events';
 import type { ClientContext } from '../internal/context';
+import { beforeResume } from '../internal/ranged-download';
 import { unlessInvalid } from '../internal/from-command';
 import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
@@ -100,6 +101,7 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
           } catch (cause) {
             fruitless = position > before ? 1 : fruitless + 1;
             if (signal.aborted || fruitless >= ATTEMPTS || !isRetryable(toS3Error(cause, context))) throw cause;
+            await beforeResume(fruitless, signal);
           }
         }
       },
