@@ -53,6 +53,15 @@ export function withCallTimeouts<T>(timeouts: TimeoutOptions | undefined, run: (
   return callLimits.run(limits, run);
 }
 
+/**
+ * Captures the caller's scope (taken at subscribe): values emitted from inside an operation run in it, so an
+ * operation a subscriber starts from its `next` does not inherit the emitting operation's per-call timeouts.
+ */
+export function callerScope(): <T>(run: () => T) => T {
+  const store = callLimits.getStore();
+  return (run) => (store === undefined ? callLimits.exit(run) : callLimits.run(store, run));
+}
+
 /** A request that hit a timeout fails with this: the SDK retries it (`TimeoutError`), rx-s3 reports `Timeout`. */
 function timeoutError(message: string): Error {
   return Object.assign(new Error(message), { name: 'TimeoutError', code: 'ETIMEDOUT' });

@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import { Err, Ok, type Result } from 'ts-results';
 import { s3Error, toS3Error, type ErrorContext, type S3Error } from '../errors';
 import type { Cleanups } from './cleanups';
-import { withCallTimeouts, type TimeoutOptions } from './timeouts';
+import { callerScope, withCallTimeouts, type TimeoutOptions } from './timeouts';
 
 /** What the work of an operation gets from {@link fromWork}. */
 export interface WorkIO<V> {
@@ -81,11 +81,12 @@ export function fromWork<V>(options: WorkOptions<V>, run: (io: WorkIO<V>) => Pro
             controller.abort(s3Error('Timeout', options.context, `the operation did not finish within its deadline of ${deadlineMs} ms`));
           }, deadlineMs);
 
+    const inCallerScope = callerScope();
     const io: WorkIO<V> = {
       signal,
       emit: (value) => {
         if (subscriber.closed) return false;
-        subscriber.next(Ok(value));
+        inCallerScope(() => subscriber.next(Ok(value)));
         return true;
       },
       closed: () => subscriber.closed,
