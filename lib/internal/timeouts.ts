@@ -33,7 +33,9 @@ export interface TimeoutOptions {
   readonly deadlineMs?: number;
 }
 
+/** The default connect timeout: 10 s. */
 export const DEFAULT_CONNECT_MS = 10_000;
+/** The default idle timeout: 30 s without a byte sent or received. */
 export const DEFAULT_IDLE_MS = 30_000;
 
 interface SocketLimits {

@@ -46,6 +46,14 @@ describe('faults: uploadFile, uploadStream, putObject', function () {
     expect(((await stored('retried')) as Buffer).equals(twelve)).to.equal(true);
   });
 
+  it('a part whose body the server stops reading (a send-side stall) times out and is sent again: byte-identical', async () => {
+    fp.proxy.inject({ match: requests.uploadPart, action: { kind: 'stall-request', afterBytes: MiB } });
+    const results = await collect(client.rx.uploadFile(fx.bucket, 'send-stall', file, { partSize: 5 * MiB, concurrency: 1 }));
+    expect(results[results.length - 1]!.ok, JSON.stringify(results[results.length - 1]!.val)).to.equal(true);
+    expect(fp.proxy.applied).to.deep.equal([1]);
+    expect(((await stored('send-stall')) as Buffer).equals(twelve)).to.equal(true);
+  });
+
   it('a part refused on every attempt (500): one Err, the multipart upload aborted, no object', async () => {
     fp.proxy.inject({ match: requests.uploadPart, skip: 1, times: Infinity, action: { kind: 'error', status: 500, code: 'InternalError' } });
     const results = await collect(client.rx.uploadFile(fx.bucket, 'refused', file, { partSize: 5 * MiB }));

@@ -16,6 +16,8 @@ export interface SeenRequest {
 export type FaultAction =
   /** Cut the connection (TCP RST) after receiving `afterBytes` bytes of the request body. */
   | { readonly kind: 'reset-request'; readonly afterBytes: number }
+  /** Stop reading the request body after `afterBytes` bytes (the sender's socket fills up), and never answer. */
+  | { readonly kind: 'stall-request'; readonly afterBytes: number }
   /** Answer this error, as S3 does (an XML body), without passing the request on. */
   | { readonly kind: 'error'; readonly status: number; readonly code: string }
   /** Forward, then cut the connection (TCP RST) after `afterBytes` bytes of the response body. */
@@ -72,7 +74,7 @@ function errorXml(code: string, url: string): string {
 
 /**
  * A loopback HTTP proxy in front of the test server that breaks requests as told: resets, S3 error answers,
- * truncated, stalled and corrupted bodies, a request never answered, and a restart (every connection cut, the port
+ * truncated, stalled and corrupted bodies, a request body the server stops reading, a request never answered, and a restart (every connection cut, the port
  * refusing connections for a while). Configured per test with {@link FaultProxy.inject}; `reset()` between tests.
  */
 export class FaultProxy {
@@ -200,6 +202,14 @@ export class FaultProxy {
     upstream.on('error', () => socket.destroy());
     socket.on('close', () => upstream.destroy());
 
+    if (action?.kind === 'stall-request') {
+      let received = 0;
+      req.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received >= action.afterBytes) req.pause();
+      });
+      return;
+    }
     if (action?.kind === 'reset-request') {
       let received = 0;
       req.on('data', (chunk: Buffer) => {
@@ -221,7 +231,7 @@ export class FaultProxy {
 
   private respond(answer: IncomingMessage, res: ServerResponse, socket: Socket, action: FaultAction | undefined): void {
     res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
-    if (action === undefined || action.kind === 'hang' || action.kind === 'error' || action.kind === 'reset-request') {
+    if (action === undefined || action.kind === 'hang' || action.kind === 'error' || action.kind === 'reset-request' || action.kind === 'stall-request') {
       answer.pipe(res);
       return;
     }
