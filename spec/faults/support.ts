@@ -6,8 +6,14 @@ import type { RxS3, RxS3Options, S3Error, TransferProgress } from '../../lib';
 import { FaultProxy } from '../support/fault-proxy';
 import { makeClient } from '../support/server';
 
-/** Short timeouts so a stall is seen in a fraction of a second; the specs must never wait for the defaults. */
+/**
+ * Short timeouts so a stall is seen in a fraction of a second; the specs must never wait for the defaults. 300 ms
+ * is for specs whose requests the server answers at once (HEAD, GET, LIST, small PUTs): a busy machine can take
+ * longer than that to assemble a multipart upload at CompleteMultipartUpload, so upload specs use `PATIENT`.
+ */
 export const SHORT = { connectMs: 1_000, idleMs: 300 } as const;
+/** Short timeouts for specs whose server work takes a while (CompleteMultipartUpload of several parts). */
+export const PATIENT = { connectMs: 1_000, idleMs: 1_500 } as const;
 
 /** A fault proxy in front of the suite's server for one spec file; its rules are cleared after each test. */
 export function useFaultProxy(): { readonly proxy: FaultProxy } {

@@ -9,7 +9,7 @@ import type { RxS3 } from '../../lib';
 import { bytes, collect, interceptSend, spySend, useBucket, useTempDir } from '../support/fixtures';
 import { requests } from '../support/fault-proxy';
 import { makeClient } from '../support/server';
-import { expectOneErr, expectSaneProgress, expectUploadGone, uploadIdsSeen, useFaultClient, useFaultProxy } from './support';
+import { expectOneErr, expectSaneProgress, expectUploadGone, PATIENT, uploadIdsSeen, useFaultClient, useFaultProxy } from './support';
 
 const MiB = 1024 * 1024;
 
@@ -18,7 +18,7 @@ describe('faults: uploadFile, uploadStream, putObject', function () {
   const fx = useBucket('fault-up');
   const dir = useTempDir();
   const fp = useFaultProxy();
-  const client = useFaultClient(fp);
+  const client = useFaultClient(fp, { timeouts: PATIENT });
   const twelve = bytes(12 * MiB, 21);
   let file = '';
 
@@ -177,7 +177,7 @@ describe('faults: uploadFile, uploadStream, putObject', function () {
 });
 
 function makeClientThrough(endpoint: string, cache = false): RxS3 {
-  return makeClient({ endpoint, timeouts: { connectMs: 1_000, idleMs: 500 }, metadataCache: cache });
+  return makeClient({ endpoint, timeouts: PATIENT, metadataCache: cache });
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
