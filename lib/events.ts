@@ -422,7 +422,7 @@ export interface DownloadOutput {
   readonly size: number;
   /** The ETag every request of the download was pinned to. */
   readonly etag: string | undefined;
-  /** How many GET requests carried the data (1 for a single streamed GET). */
+  /** How many GET requests were sent, every retry and resume included (1 for an object of one part when nothing failed). */
   readonly requests: number;
 }
 

@@ -51,6 +51,7 @@ export type { DownloadFileOptions } from './operations/download-file';
 export type { DownloadStreamOptions } from './operations/download-stream';
 export type { UploadOptions } from './internal/upload-options';
 export type { MetadataCacheOptions } from './internal/metadata-cache';
+export type { TimeoutOptions } from './internal/timeouts';
 /**
  * ts-results' `Ok`, `Err` and `Result`, re-exported so ES-module consumers need not import ts-results (a
  * CommonJS/UMD package) themselves. Every rx-s3 operation emits `Result<T, S3Error>` values: `Ok(T)` or

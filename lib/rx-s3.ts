@@ -26,6 +26,7 @@ import type {
 import type { ClientContext } from './internal/context';
 import { Cleanups } from './internal/cleanups';
 import { MetadataCache, type MetadataCacheOptions } from './internal/metadata-cache';
+import { watchedHandlerOptions, type TimeoutOptions } from './internal/timeouts';
 import { copyObject, type CopyObjectOptions } from './operations/copy-object';
 import { createBucket, type CreateBucketOptions } from './operations/create-bucket';
 import { deleteBucket } from './operations/delete-bucket';
@@ -78,6 +79,19 @@ export interface RxS3Options {
   readonly client?: S3Client;
   /** Enable the metadata cache of `getObjectMetadata(..., { cache: true })`: `true` for defaults, or its options. */
   readonly metadataCache?: boolean | MetadataCacheOptions;
+  /**
+   * Connect and idle timeouts of every request, in milliseconds (see {@link TimeoutOptions}): defaults
+   * `{ connectMs: 10_000, idleMs: 30_000 }`; `0` turns one off. Operations that take `timeouts` in their options
+   * override them per call, and add a `deadlineMs`. They apply to the client rx-s3 builds; a `client` or a
+   * `clientConfig.requestHandler` of your own keeps its own timeouts (build it with {@link clientConfig} to get them).
+   *
+   * @example
+   * ```ts
+   * const rx = new RxS3({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, timeouts: { connectMs: 2_000, idleMs: 5_000 } });
+   * rx.getObjectMetadata('photos', 'cat.jpg').subscribe((r) => r.err && r.val.kind === 'Timeout' && console.error('server stalled'));
+   * ```
+   */
+  readonly timeouts?: TimeoutOptions;
 }
 
 /**
@@ -303,7 +317,7 @@ export class RxS3 {
    * rx.uploadStream('logs', 'today.gz', process.stdin.pipe(createGzip())).subscribe(console.log);
    * ```
    */
-  uploadStream(bucket: string, key: string, stream: Readable, options?: UploadStreamOptions): Observable<Result<UploadEvent, S3Error>> {
+  uploadStream(bucket: string, key: string, stream: Readable | (() => Readable), options?: UploadStreamOptions): Observable<Result<UploadEvent, S3Error>> {
     return uploadStream(this.context, bucket, key, stream, options);
   }
 
@@ -369,6 +383,8 @@ export function clientConfig(options: RxS3Options): S3ClientConfig {
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
     ...(custom ? { region: 'us-east-1', requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
+    // rx-s3's timeouts live in the agents of the SDK's usual handler, unless a handler of your own is given.
+    requestHandler: options.clientConfig?.requestHandler ?? watchedHandlerOptions(options.timeouts),
     ...options.clientConfig,
     ...defined({
       endpoint: options.endpoint,

@@ -1,13 +1,16 @@
-import { Observable, of } from 'rxjs';
-import { Err, Ok, type Result } from 'ts-results';
-import { toS3Error, type ErrorContext, type S3Error } from '../errors';
+import { of, type Observable } from 'rxjs';
+import { Err, type Result } from 'ts-results';
+import type { ErrorContext, S3Error } from '../errors';
+import type { TimeoutOptions } from './timeouts';
+import { fromWork } from './work';
 
 /**
- * The one wrapper that turns a request into a cold, cancellable `Observable<Result<T, S3Error>>`.
+ * The one wrapper that turns a request into a cold, cancellable `Observable<Result<T, S3Error>>` (a thin layer
+ * over {@link fromWork}, the builder under every operation).
  *
  * - Nothing runs before subscribe; each subscriber gets its own `AbortController` and its own request.
  * - It emits `Ok(value)` then completes, or `Err(S3Error)` then completes; a failure is never an `error`
- *   notification.
+ *   notification. With `timeouts.deadlineMs`, a request still running then is aborted and the `Err` is `Timeout`.
  * - Unsubscribing before the request settled aborts it, and nothing is emitted afterwards. A value that arrives
  *   after the subscriber left is handed to `discard` (e.g. to destroy a response body, so no socket leaks).
  */
@@ -15,38 +18,9 @@ export function fromRequest<T>(
   context: ErrorContext,
   run: (signal: AbortSignal) => Promise<T>,
   discard?: (value: T) => void,
+  timeouts?: TimeoutOptions,
 ): Observable<Result<T, S3Error>> {
-  return new Observable<Result<T, S3Error>>((subscriber) => {
-    const controller = new AbortController();
-    let settled = false;
-    const finish = (result: Result<T, S3Error>): void => {
-      settled = true;
-      if (subscriber.closed) return;
-      subscriber.next(result);
-      subscriber.complete();
-    };
-    let promise: Promise<T>;
-    try {
-      promise = run(controller.signal);
-    } catch (thrown) {
-      promise = Promise.reject(thrown);
-    }
-    promise.then(
-      (value) => {
-        if (subscriber.closed) {
-          settled = true;
-          discard?.(value);
-          return;
-        }
-        finish(Ok(value));
-      },
-      (cause: unknown) => finish(Err(toS3Error(cause, context))),
-    );
-    // After the answer arrived, aborting would destroy a body the subscriber may still be reading.
-    return () => {
-      if (!settled) controller.abort();
-    };
-  });
+  return fromWork<T>({ context, timeouts, discard }, async ({ signal }) => ({ value: await run(signal) }));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { constants as bufferLimits } from 'node:buffer';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -19,6 +20,8 @@ const MiB = 1024 * 1024;
 export const MIN_PART_SIZE = 5 * MiB;
 export const MAX_PART_SIZE = 5 * 1024 * MiB;
 export const MAX_PARTS = 10_000;
+/** The largest part rx-s3 makes: S3's 5 GiB, or less where Node's buffers end (a part is held in one buffer). */
+export const LARGEST_PART = Math.min(MAX_PART_SIZE, bufferLimits.MAX_LENGTH);
 export const DEFAULT_PART_SIZE = 8 * MiB;
 
 /** What is written, and how. */
@@ -39,9 +42,9 @@ export interface UploadPlan {
 export function partSizeFor(partNumber: number, requested: number, totalSize: number | undefined): number {
   if (totalSize !== undefined) {
     const needed = Math.ceil(totalSize / MAX_PARTS / MiB) * MiB;
-    return Math.min(MAX_PART_SIZE, Math.max(requested, needed));
+    return Math.min(LARGEST_PART, Math.max(requested, needed));
   }
-  return Math.min(MAX_PART_SIZE, requested * 2 ** Math.floor((partNumber - 1) / 1000));
+  return Math.min(LARGEST_PART, requested * 2 ** Math.floor((partNumber - 1) / 1000));
 }
 
 /**
@@ -82,9 +85,9 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
   const parts = new AbortController();
   const stopParts = (): void => parts.abort(signal.reason);
   signal.addEventListener('abort', stopParts, { once: true });
+  const inFlight = new Set<Promise<void>>();
   try {
     const completed: CompletedPart[] = [];
-    const inFlight = new Set<Promise<void>>();
     let failure: { cause: unknown } | undefined;
     let size = 0;
     let partNumber = 1;
@@ -126,6 +129,10 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
     const etag = done.ETag !== undefined && done.ETag !== '' ? done.ETag : (await ctx.client.send(new HeadObjectCommand(target), { abortSignal: signal })).ETag;
     return { bucket: plan.bucket, key: plan.key, size, etag, versionId: done.VersionId, parts: completed.length, uploadId };
   } catch (cause) {
+    // The source failed or was stopped while parts were in flight: let them settle (they are aborted with the
+    // rest), so no part reaches the server after AbortMultipartUpload.
+    parts.abort(cause);
+    await Promise.allSettled(inFlight);
     if (await abortUpload(ctx, plan, uploadId)) throw cause;
     const error = toS3Error(cause, context);
     throw { ...error, message: `${error.message}; aborting multipart upload ${uploadId} failed too: its parts may remain until a lifecycle rule removes them` };

@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { s3Error, type ErrorContext } from '../errors';
 
 /**
  * Where an upload's bytes come from, one part at a time. Reading is sequential; each part is a buffer taken from
@@ -67,8 +68,8 @@ export function fileSource(handle: FileHandle, size: number, path: string, buffe
 }
 
 /** Parts cut from a stream of any length; the stream is read only as fast as parts are taken (backpressure). */
-export function streamSource(stream: Readable, size: number | undefined, buffers: PartBuffers): PartSource {
-  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+export function streamSource(stream: Readable, size: number | undefined, buffers: PartBuffers, context: ErrorContext = { operation: 'uploadStream' }): PartSource {
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<unknown>;
   let leftover: Buffer | undefined;
   let ended = false;
   return {
@@ -88,7 +89,7 @@ export function streamSource(stream: Readable, size: number | undefined, buffers
             ended = true;
             break;
           }
-          chunk = typeof step.value === 'string' ? Buffer.from(step.value) : step.value;
+          chunk = asBuffer(step.value, context);
         }
         const take = Math.min(chunk.length, length - filled);
         chunk.copy(part, filled, 0, take);
@@ -105,4 +106,16 @@ export function streamSource(stream: Readable, size: number | undefined, buffers
       if (!ended) await chunks.return?.();
     },
   };
+}
+
+/**
+ * A stream chunk as a Buffer, without copying: Buffers as they are, strings as UTF-8, any `Uint8Array` (an
+ * object-mode stream of typed arrays) as a view of its bytes. Anything else is refused as `InvalidInput`.
+ */
+function asBuffer(chunk: unknown, context: ErrorContext): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const what = typeof chunk === 'object' && chunk !== null ? chunk.constructor.name : typeof chunk;
+  throw s3Error('InvalidInput', context, `the stream gave a ${what} chunk; only bytes (Buffer, Uint8Array) and strings can be uploaded`);
 }

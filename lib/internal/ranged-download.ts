@@ -1,10 +1,11 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { isRetryable, toS3Error, type ErrorContext } from '../errors';
 import type { ClientContext } from './context';
-import { writeAt } from './file-writer';
-import { PartCounter, type ProgressMeter } from './progress';
+import { writeAt, type WriteCursor } from './file-writer';
+import type { ProgressMeter } from './progress';
 
 /** One object version to fetch: every request is pinned to `etag` with If-Match. */
 export interface DownloadPlan {
@@ -14,28 +15,48 @@ export interface DownloadPlan {
   readonly etag: string | undefined;
   readonly partSize: number;
   readonly concurrency: number;
+  /** The file the bytes end up in (named in local-file errors). */
+  readonly filePath: string;
 }
 
-/** Attempts per range: a range whose body breaks off is resumed from the byte it reached. */
+/**
+ * Resumes per range: a range whose body breaks off, stalls or ends short is asked again from the first byte not
+ * yet written, up to this many times in a row without progress.
+ */
 const RANGE_ATTEMPTS = 3;
 
 /**
+ * Waits before resuming a body after `fruitless` attempts in a row that brought nothing: at once after an attempt
+ * that made progress, then 250 ms, 500 ms... (a restarting server gets time to come back). Aborted with `signal`.
+ */
+export async function beforeResume(fruitless: number, signal: AbortSignal): Promise<void> {
+  if (fruitless > 1) await sleep(250 * 2 ** (fruitless - 2), undefined, { signal });
+}
+
+/** The HTTP requests a send made, retries included: the SDK's count from the answer or from the failure. */
+export function attemptsOf(answerOrFailure: unknown): number {
+  const attempts = (answerOrFailure as { $metadata?: { attempts?: unknown } } | undefined)?.$metadata?.attempts;
+  return typeof attempts === 'number' && attempts > 0 ? attempts : 1;
+}
+
+/**
  * Fetches the whole object into `handle`, as one GET when it fits in one part, else as ranged GETs of `partSize`
- * with up to `concurrency` in flight, each written at its offset. Resolves with the number of GET requests.
- * Rejects on the first range that fails for good, after aborting the others (through `signal`'s child).
+ * with up to `concurrency` in flight, each written at its offset. Resolves with the number of HTTP requests made
+ * (every retry and resume counted). Rejects on the first range that fails for good, after aborting the others.
  */
 export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: FileHandle, meter: ProgressMeter, signal: AbortSignal): Promise<number> {
   const context: ErrorContext = { operation: 'downloadFile', bucket: plan.bucket, key: plan.key };
+  const requests = { count: 0 };
   const ranges: Array<{ start: number; end: number }> = [];
   for (let start = 0; start < plan.size; start += plan.partSize) ranges.push({ start, end: Math.min(plan.size, start + plan.partSize) - 1 });
   if (ranges.length <= 1) {
-    await fetchRange(ctx, plan, handle, { start: 0, end: plan.size - 1 }, new PartCounter(meter), signal, context, false);
-    return 1;
+    await fetchRange(ctx, plan, handle, { start: 0, end: plan.size - 1 }, meter, signal, context, false, requests);
+    return requests.count;
   }
   const group = new AbortController();
   const stop = (): void => group.abort(signal.reason);
-  signal.addEventListener('abort', stop, { once: true });
-  let requests = 0;
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
   let failure: { cause: unknown } | undefined;
   try {
     let nextRange = 0;
@@ -43,8 +64,7 @@ export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: 
       while (nextRange < ranges.length && !group.signal.aborted) {
         const range = ranges[nextRange++]!;
         try {
-          const made = await fetchRange(ctx, plan, handle, range, new PartCounter(meter), group.signal, context, true);
-          requests += made; // not `requests += await ...`: that reads `requests` before the await and loses updates
+          await fetchRange(ctx, plan, handle, range, meter, group.signal, context, true, requests);
         } catch (cause) {
           failure ??= { cause };
           group.abort(cause);
@@ -57,39 +77,54 @@ export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: 
   }
   if (failure !== undefined) throw failure.cause;
   signal.throwIfAborted();
-  return requests;
+  return requests.count;
 }
 
-/** GETs bytes `start..end` (inclusive) into the file, resuming a body that broke off. Returns the requests made. */
+/**
+ * GETs bytes `start..end` (inclusive) into the file. A body that breaks off, stalls or ends short is resumed from
+ * the first byte not yet written (`Range` from there, still pinned by If-Match), so no byte is fetched or counted
+ * twice. Gives up after {@link RANGE_ATTEMPTS} attempts in a row that wrote nothing.
+ */
 async function fetchRange(
   ctx: ClientContext,
   plan: DownloadPlan,
   handle: FileHandle,
   range: { start: number; end: number },
-  counter: PartCounter,
+  meter: ProgressMeter,
   signal: AbortSignal,
   context: ErrorContext,
   ranged: boolean,
-): Promise<number> {
-  let position = range.start;
-  for (let attempt = 1; ; attempt += 1) {
+  requests: { count: number },
+): Promise<void> {
+  const cursor: WriteCursor = { position: range.start };
+  const end = range.end + 1;
+  let fruitless = 0;
+  for (;;) {
+    const before = cursor.position;
+    let answered = false;
     try {
       const answer = await ctx.client.send(
         new GetObjectCommand({
           Bucket: plan.bucket,
           Key: plan.key,
           IfMatch: plan.etag,
-          Range: ranged || position > range.start ? `bytes=${position}-${range.end}` : undefined,
+          Range: ranged || cursor.position > range.start ? `bytes=${cursor.position}-${range.end}` : undefined,
         }),
         { abortSignal: signal },
       );
-      const body = answer.Body as Readable;
-      position = await writeAt(handle, body, position, (bytes) => counter.add(bytes));
-      if (position !== range.end + 1) throw Object.assign(new Error(`the body ended at byte ${position} of ${range.end + 1}`), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
-      return attempt;
+      answered = true;
+      requests.count += attemptsOf(answer);
+      await writeAt(handle, plan.filePath, answer.Body as Readable, cursor, end, (bytes) => meter.add(bytes), context);
+      if (cursor.position !== end) {
+        throw Object.assign(new Error(`the body ended at byte ${cursor.position} of ${end}`), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+      }
+      return;
     } catch (cause) {
+      if (!answered) requests.count += attemptsOf(cause);
+      fruitless = cursor.position > before ? 1 : fruitless + 1;
       const error = toS3Error(cause, context);
-      if (signal.aborted || attempt >= RANGE_ATTEMPTS || !isRetryable(error)) throw cause;
+      if (signal.aborted || fruitless >= RANGE_ATTEMPTS || !isRetryable(error)) throw cause;
+      await beforeResume(fruitless, signal);
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { ErrorContext, S3Error } from '../errors';
-import { DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, type UploadPlan } from './multipart';
+import { DEFAULT_PART_SIZE, LARGEST_PART, MIN_PART_SIZE, type UploadPlan } from './multipart';
+import { checkTimeouts, type TimeoutOptions } from './timeouts';
 import { checkBucket, checkCount, checkKey, checkMetadata, firstProblem } from './validate';
 
 /**
@@ -23,6 +24,8 @@ export interface UploadOptions {
   readonly contentType?: string;
   /** At most one progress tick per this many milliseconds (default 100); 0 for a tick on every counted slice. */
   readonly progressInterval?: number;
+  /** Timeouts of this call (over the client's `timeouts`), and its deadline: see {@link TimeoutOptions}. */
+  readonly timeouts?: TimeoutOptions;
 }
 
 export function checkUploadOptions(bucket: string, key: string, options: UploadOptions, context: ErrorContext): S3Error | undefined {
@@ -30,9 +33,10 @@ export function checkUploadOptions(bucket: string, key: string, options: UploadO
     checkBucket(bucket, context),
     checkKey(key, context),
     checkMetadata(options.metadata, context),
-    options.partSize === undefined ? undefined : checkCount(options.partSize, 'partSize', context, MIN_PART_SIZE, MAX_PART_SIZE),
+    options.partSize === undefined ? undefined : checkCount(options.partSize, 'partSize', context, MIN_PART_SIZE, LARGEST_PART),
     options.concurrency === undefined ? undefined : checkCount(options.concurrency, 'concurrency', context, 1, 64),
     options.progressInterval === undefined ? undefined : checkCount(options.progressInterval, 'progressInterval', context, 0),
+    checkTimeouts(options.timeouts, context),
   );
 }
 

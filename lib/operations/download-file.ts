@@ -10,6 +10,7 @@ import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from '../internal/multipart';
 import { fetchInto } from '../internal/ranged-download';
+import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
 import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/validate';
 
@@ -29,6 +30,8 @@ export interface DownloadFileOptions {
   readonly concurrency?: number;
   /** At most one progress tick per this many milliseconds (default 100); 0 for a tick per chunk. */
   readonly progressInterval?: number;
+  /** Timeouts of this call (over the client's `timeouts`), and its deadline: see {@link TimeoutOptions}. */
+  readonly timeouts?: TimeoutOptions;
 }
 
 /**
@@ -40,7 +43,9 @@ export interface DownloadFileOptions {
  * existing destination stays untouched. Above `partSize`, ranged GETs run in parallel, each written at its
  * offset; every request is pinned to the ETag of the HeadObject answer (If-Match), so an object overwritten
  * meanwhile fails the download (`PreconditionFailed`) instead of mixing two versions. A range whose body breaks
- * off is resumed. A missing destination directory is a `LocalFile` error before any request.
+ * off, stalls or ends short is resumed from the first byte not yet written; `output.requests` counts every HTTP
+ * request made, retries included. A missing destination directory is a `LocalFile` error before any request; a
+ * failed write (disk full) is one `Err` of kind `LocalFile`, and the temp file is deleted.
  */
 export function downloadFile(ctx: ClientContext, bucket: string, key: string, filePath: string, options: DownloadFileOptions = {}): Observable<Result<DownloadEvent, S3Error>> {
   const context = { operation: 'downloadFile', bucket, key };
@@ -51,9 +56,10 @@ export function downloadFile(ctx: ClientContext, bucket: string, key: string, fi
     options.partSize === undefined ? undefined : checkCount(options.partSize, 'partSize', context, MIN_PART_SIZE),
     options.concurrency === undefined ? undefined : checkCount(options.concurrency, 'concurrency', context, 1, 64),
     options.progressInterval === undefined ? undefined : checkCount(options.progressInterval, 'progressInterval', context, 0),
+    checkTimeouts(options.timeouts, context),
   );
   return unlessInvalid(problem, () =>
-    fromTransfer<DownloadOutput, never, SizedTransferProgress>(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter }) => {
+    fromTransfer<DownloadOutput, never, SizedTransferProgress>(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter, hold }) => {
       const destination = resolve(filePath);
       const directory = dirname(destination);
       const dir = await stat(directory);
@@ -66,20 +72,18 @@ export function downloadFile(ctx: ClientContext, bucket: string, key: string, fi
 
       const temp = join(directory, `.${basename(destination)}.${randomBytes(6).toString('hex')}.rxs3-download`);
       const handle = await open(temp, 'wx');
-      try {
-        const plan = { bucket, key, size, etag: head.ETag, partSize: options.partSize ?? DEFAULT_PART_SIZE, concurrency: options.concurrency ?? 4 };
-        const requests = await fetchInto(ctx, plan, handle, meter, signal);
-        await handle.close();
-        const written = (await stat(temp)).size;
-        if (written !== size) throw s3Error('Integrity', context, `received ${written} bytes of ${size}; ${filePath} was left untouched`);
-        signal.throwIfAborted();
-        await rename(temp, destination);
-        return { bucket, key, filePath: destination, size, etag: head.ETag, requests };
-      } catch (cause) {
-        await handle.close().catch(() => undefined);
-        await unlink(temp).catch(() => undefined);
-        throw cause;
-      }
-    }),
+      // Released in reverse order when the transfer ends, whatever way: close the handle, then delete the temp file.
+      const keepTemp = hold(() => unlink(temp).catch(() => undefined));
+      hold(() => handle.close().catch(() => undefined));
+      const plan = { bucket, key, size, etag: head.ETag, partSize: options.partSize ?? DEFAULT_PART_SIZE, concurrency: options.concurrency ?? 4, filePath };
+      const requests = await fetchInto(ctx, plan, handle, meter, signal);
+      await handle.close();
+      const written = (await stat(temp)).size;
+      if (written !== size) throw s3Error('Integrity', context, `received ${written} bytes of ${size}; ${filePath} was left untouched`);
+      signal.throwIfAborted();
+      await rename(temp, destination);
+      keepTemp();
+      return { bucket, key, filePath: destination, size, etag: head.ETag, requests };
+    }, { timeouts: options.timeouts }),
   );
 }

@@ -1,11 +1,14 @@
-import type { Readable } from 'node:stream';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Observable } from 'rxjs';
 import type { Result } from 'ts-results';
-import type { S3Error } from '../errors';
+import { isRetryable, s3Error, toS3Error, type S3Error } from '../errors';
 import type { DataChunk, StreamEvent } from '../events';
 import type { ClientContext } from '../internal/context';
+import { beforeResume } from '../internal/ranged-download';
 import { unlessInvalid } from '../internal/from-command';
+import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
 import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/validate';
 
@@ -16,28 +19,47 @@ import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/val
  * ```ts
  * rx.downloadStream('logs', 'today.log', { progressInterval: 0 }).pipe(filterResultOk())
  *   .subscribe((e) => e.kind === 'progress' && console.log(e.transferredBytes)); // a tick per chunk
+ * rx.downloadStream('logs', 'today.log', { writeTo: process.stdout }).subscribe(); // at the pace stdout drains
  * ```
  */
 export interface DownloadStreamOptions {
   /** At most one progress tick per this many milliseconds (default 100); 0 for a tick per chunk. */
   readonly progressInterval?: number;
+  /**
+   * Write the bytes into this stream, at its pace (its backpressure pauses the download), instead of emitting
+   * `data` events. It is not ended: the `complete` event says every byte was written. A failed write is one `Err`
+   * of kind `LocalFile`.
+   */
+  readonly writeTo?: Writable;
+  /** Timeouts of this call (over the client's `timeouts`), and its deadline: see {@link TimeoutOptions}. */
+  readonly timeouts?: TimeoutOptions;
 }
 
+/** Attempts in a row that deliver no byte before a download gives up. */
+const ATTEMPTS = 3;
+
 /**
- * Streams an object's bytes as they arrive, through one GET. Emits `Ok({ kind: 'data', chunk })` in byte order,
- * interleaved with progress ticks (`totalBytes` from the answer's Content-Length), then one
- * `Ok({ kind: 'complete', output })`, then completes; or one `Err`, then completes. Unsubscribing destroys the
- * body and aborts the request.
+ * Streams an object's bytes as they arrive. Emits `Ok({ kind: 'data', chunk })` in byte order (or, with
+ * `writeTo`, writes them there), interleaved with progress ticks (`totalBytes` from the answer's
+ * Content-Length), then one `Ok({ kind: 'complete', output })`, then completes; or one `Err`, then completes.
+ * Unsubscribing destroys the body and aborts the request.
  *
- * An Observable has no backpressure: chunks are emitted as fast as the network delivers them. To pipe into a
- * slow writer, prefer `getObject` (a `Readable`) or `downloadFile`.
+ * A body that breaks off, stalls or ends short is asked again from the first byte not yet delivered, pinned to
+ * the first answer's ETag (If-Match): no byte is emitted twice, and an object replaced meanwhile ends the stream
+ * with `PreconditionFailed`.
+ *
+ * An Observable has no backpressure: `data` chunks are emitted as fast as the network delivers them. To feed a
+ * slow writer, pass it as `writeTo`, or use `getObject` (a `Readable`) or `downloadFile`.
  */
 export function downloadStream(ctx: ClientContext, bucket: string, key: string, options: DownloadStreamOptions = {}): Observable<Result<StreamEvent, S3Error>> {
   const context = { operation: 'downloadStream', bucket, key };
+  const { writeTo } = options;
   const problem = firstProblem(
     checkBucket(bucket, context),
     checkKey(key, context),
     options.progressInterval === undefined ? undefined : checkCount(options.progressInterval, 'progressInterval', context, 0),
+    writeTo === undefined || typeof writeTo.write === 'function' ? undefined : s3Error('InvalidInput', context, 'writeTo must be a Node Writable'),
+    checkTimeouts(options.timeouts, context),
   );
   return unlessInvalid(problem, () =>
     fromTransfer<{ bucket: string; key: string; size: number; etag: string | undefined }, DataChunk>(
@@ -45,26 +67,57 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
       context,
       progressPolicy(options.progressInterval),
       async ({ signal, meter, emit }) => {
-        const answer = await ctx.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
-        const body = answer.Body as Readable;
-        const destroy = (): void => {
-          body.destroy();
-        };
-        signal.addEventListener('abort', destroy, { once: true });
-        try {
-          meter.setTotal(answer.ContentLength);
-          meter.start();
-          let size = 0;
-          for await (const chunk of body as AsyncIterable<Buffer>) {
-            size += chunk.length;
-            emit({ kind: 'data', chunk });
-            meter.add(chunk.length);
+        let position = 0;
+        let etag: string | undefined;
+        let total: number | undefined;
+        let started = false;
+        let fruitless = 0;
+        for (;;) {
+          const before = position;
+          try {
+            const answer = await ctx.client.send(
+              new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, Range: position > 0 ? `bytes=${position}-` : undefined }),
+              { abortSignal: signal },
+            );
+            if (!started) {
+              started = true;
+              etag = answer.ETag;
+              total = answer.ContentLength;
+              meter.setTotal(total);
+              meter.start();
+            }
+            const body = answer.Body as Readable;
+            for await (const chunk of body as AsyncIterable<Buffer>) {
+              if (total !== undefined && position + chunk.length > total) throw s3Error('Integrity', context, `the server sent more than the ${total} bytes announced`);
+              position += chunk.length;
+              if (writeTo === undefined) emit({ kind: 'data', chunk });
+              else await write(writeTo, chunk, signal);
+              meter.add(chunk.length);
+            }
+            if (total !== undefined && position !== total) {
+              throw Object.assign(new Error(`the body ended at byte ${position} of ${total}`), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+            }
+            return { bucket, key, size: position, etag };
+          } catch (cause) {
+            fruitless = position > before ? 1 : fruitless + 1;
+            if (signal.aborted || fruitless >= ATTEMPTS || !isRetryable(toS3Error(cause, context))) throw cause;
+            await beforeResume(fruitless, signal);
           }
-          return { bucket, key, size, etag: answer.ETag };
-        } finally {
-          signal.removeEventListener('abort', destroy);
         }
       },
+      { timeouts: options.timeouts },
     ),
   );
+}
+
+/** Writes `chunk`, waiting for 'drain' when the writer is full; a failed write is a local failure, never retried. */
+async function write(writer: Writable, chunk: Buffer, signal: AbortSignal): Promise<void> {
+  try {
+    if (writer.destroyed || writer.writableEnded) throw Object.assign(new Error('the writeTo stream is closed'), { code: 'EPIPE' });
+    if (!writer.write(chunk)) await once(writer, 'drain', { signal });
+  } catch (cause) {
+    if (signal.aborted) throw cause;
+    const code = (cause as { code?: unknown }).code;
+    throw Object.assign(new Error(`writing to writeTo failed: ${(cause as Error).message}`), { code: typeof code === 'string' ? code : 'EIO', path: 'writeTo', cause });
+  }
 }

@@ -7,6 +7,7 @@ import type { ObjectBody } from '../events';
 import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { toObjectInfo } from '../internal/object-info';
+import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
 import { checkBucket, checkKey, firstProblem } from '../internal/validate';
 
 /**
@@ -39,6 +40,11 @@ export interface GetObjectOptions {
   readonly range?: ByteRange;
   /** Only answer if the object's ETag is this one (else `PreconditionFailed`). */
   readonly ifMatch?: string;
+  /**
+   * Timeouts of this call (over the client's `timeouts`): see {@link TimeoutOptions}. The idle timeout also watches
+   * the body: a body that stops arriving fails with a `Timeout` error (one you are slow to read does not).
+   */
+  readonly timeouts?: TimeoutOptions;
 }
 
 /**
@@ -55,6 +61,7 @@ export function getObject(ctx: ClientContext, bucket: string, key: string, optio
     checkBucket(bucket, context),
     checkKey(key, context),
     range === null ? s3Error('InvalidInput', context, `invalid range ${JSON.stringify(options.range)}`) : undefined,
+    checkTimeouts(options.timeouts, context),
   );
   return unlessInvalid(problem, () =>
     fromRequest(
@@ -67,6 +74,7 @@ export function getObject(ctx: ClientContext, bucket: string, key: string, optio
         return { ...toObjectInfo(bucket, key, raw), body: Body as Readable, contentRange: raw.ContentRange, raw };
       },
       (late) => late.body.destroy(),
+      options.timeouts,
     ),
   );
 }

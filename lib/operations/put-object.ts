@@ -7,11 +7,14 @@ import { s3Error, type S3Error } from '../errors';
 import type { ObjectWritten } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
+import { streamOpener } from '../internal/stream-input';
+import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
 import { checkBucket, checkCount, checkKey, checkMetadata, firstProblem } from '../internal/validate';
 
 /**
- * What `putObject` accepts as a body (its third argument): a string (sent as UTF-8), bytes, or a Node `Readable`.
- * A stream needs `contentLength`; for unknown lengths use `uploadStream`.
+ * What `putObject` accepts as a body (its third argument): a string (sent as UTF-8), bytes, a Node `Readable`
+ * (read by the first subscription only: a second one gets `Err(InvalidInput)`), or a function returning a fresh
+ * `Readable` per subscription. A stream needs `contentLength`; for unknown lengths use `uploadStream`.
  *
  * @example
  * ```ts
@@ -20,7 +23,7 @@ import { checkBucket, checkCount, checkKey, checkMetadata, firstProblem } from '
  * rx.putObject('docs', 'report.pdf', body, { contentType: 'application/pdf' }).subscribe(console.log);
  * ```
  */
-export type PutBody = string | Uint8Array | Readable;
+export type PutBody = string | Uint8Array | Readable | (() => Readable);
 
 /**
  * The integrity checksums `putObject` can send (its `checksum` option). `MD5` is `Content-MD5`, checked by every
@@ -52,6 +55,8 @@ export interface PutObjectOptions {
   readonly checksum?: PutChecksum;
   /** Required with a stream body: its exact length in bytes. */
   readonly contentLength?: number;
+  /** Timeouts of this call (over the client's `timeouts`), and its deadline: see {@link TimeoutOptions}. */
+  readonly timeouts?: TimeoutOptions;
 }
 
 /**
@@ -66,7 +71,7 @@ export function putObject(
   options: PutObjectOptions = {},
 ): Observable<Result<ObjectWritten, S3Error>> {
   const context = { operation: 'putObject', bucket, key };
-  const isStream = body instanceof Readable;
+  const isStream = body instanceof Readable || typeof body === 'function';
   const problem = firstProblem(
     checkBucket(bucket, context),
     checkKey(key, context),
@@ -78,15 +83,17 @@ export function putObject(
       ? s3Error('InvalidInput', context, 'checksum needs an in-memory body (string or bytes); uploadFile checks its parts itself')
       : undefined,
     options.contentLength === undefined ? undefined : checkCount(options.contentLength, 'contentLength', context, 0),
+    checkTimeouts(options.timeouts, context),
   );
-  return unlessInvalid(problem, () =>
-    invalidating(ctx, bucket, () => [key],
+  return unlessInvalid(problem, () => {
+    const open = isStream ? streamOpener(body, context) : undefined;
+    return invalidating(ctx, bucket, () => [key],
       fromRequest(context, async (abortSignal) => {
         const raw = await ctx.client.send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,
-            Body: body,
+            Body: open === undefined ? body as string | Uint8Array : open(),
             // Always sent: without it an empty body goes out with no Content-Length at all.
             ContentLength: options.contentLength ?? (isStream ? undefined : Buffer.byteLength(body)),
             ContentType: options.contentType,
@@ -96,13 +103,13 @@ export function putObject(
           { abortSignal },
         );
         return { bucket, key, etag: raw.ETag, versionId: raw.VersionId, raw };
-      }),
-    ),
-  );
+      }, undefined, options.timeouts),
+    );
+  });
 }
 
 function checksumFields(body: PutBody, checksum: PutChecksum | undefined): { ContentMD5?: string; ChecksumAlgorithm?: ChecksumAlgorithm } {
-  if (checksum === undefined || body instanceof Readable) return {};
+  if (checksum === undefined || body instanceof Readable || typeof body === 'function') return {};
   if (checksum === 'MD5') return { ContentMD5: createHash('md5').update(body).digest('base64') };
   return { ChecksumAlgorithm: checksum };
 }

@@ -3,7 +3,7 @@ import type { Observable } from 'rxjs';
 import type { Result } from 'ts-results';
 import { s3Error, type S3Error } from '../errors';
 import type { FileUploadEvent, SizedTransferProgress, UploadOutput } from '../events';
-import { invalidating, type ClientContext } from '../internal/context';
+import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { runUpload } from '../internal/multipart';
 import { fileSource, PartBuffers } from '../internal/part-source';
@@ -36,18 +36,20 @@ export function uploadFile(ctx: ClientContext, bucket: string, key: string, file
   const problem = checkUploadOptions(bucket, key, options, context) ??
     (typeof filePath === 'string' && filePath !== '' ? undefined : s3Error('InvalidInput', context, 'filePath must be a non-empty string'));
   return unlessInvalid(problem, () =>
-    invalidating(ctx, bucket, () => [key],
-      fromTransfer<UploadOutput, never, SizedTransferProgress>(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter }) => {
+    fromTransfer<UploadOutput, never, SizedTransferProgress>(
+      ctx,
+      context,
+      progressPolicy(options.progressInterval),
+      async ({ signal, meter, hold }) => {
         const handle = await open(filePath, 'r');
-        try {
-          const stat = await handle.stat();
-          if (!stat.isFile()) throw Object.assign(new Error(`${filePath} is not a regular file`), { code: 'EISDIR', path: filePath });
-          const plan = uploadPlan(bucket, key, options);
-          return await runUpload(ctx, plan, fileSource(handle, stat.size, filePath, new PartBuffers(plan.concurrency + 1)), meter, signal);
-        } finally {
-          await handle.close().catch(() => undefined);
-        }
-      }),
+        hold(() => handle.close().catch(() => undefined));
+        const stat = await handle.stat();
+        if (!stat.isFile()) throw Object.assign(new Error(`${filePath} is not a regular file`), { code: 'EISDIR', path: filePath });
+        const plan = uploadPlan(bucket, key, options);
+        return await runUpload(ctx, plan, fileSource(handle, stat.size, filePath, new PartBuffers(plan.concurrency + 1)), meter, signal);
+      },
+      // The cache forgets the key once the upload really ended, not when the subscriber left.
+      { timeouts: options.timeouts, settled: () => ctx.metadataCache?.invalidate(bucket, [key]) },
     ),
   );
 }

@@ -1,13 +1,14 @@
-import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { Result } from 'ts-results';
-import { s3Error, type S3Error } from '../errors';
+import type { S3Error } from '../errors';
 import type { UploadEvent } from '../events';
-import { invalidating, type ClientContext } from '../internal/context';
+import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { runUpload } from '../internal/multipart';
 import { PartBuffers, streamSource } from '../internal/part-source';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
+import { checkStreamInput, streamOpener, type StreamInput } from '../internal/stream-input';
+import { checkTimeouts } from '../internal/timeouts';
 import { checkCount } from '../internal/validate';
 import { checkUploadOptions, uploadPlan, type UploadOptions } from '../internal/upload-options';
 
@@ -31,30 +32,41 @@ export interface UploadStreamOptions extends UploadOptions {
  * the length is unknown), then one `Ok({ kind: 'complete', output })`, then completes; or one `Err`, then
  * completes.
  *
- * A stream that ends within one part goes in one PutObject; a longer one as a multipart upload whose part size
+ * `stream` is a `Readable`, read by the first subscription only (a second one gets `Err(InvalidInput)`), or a
+ * function returning a fresh `Readable` for each subscription. Chunks may be Buffers, strings or (object mode)
+ * `Uint8Array`s. A stream that ends within one part goes in one PutObject; a longer one as a multipart upload whose part size
  * grows (doubling every 1,000 parts) so 10,000 parts are never exceeded. The stream is read only as fast as
  * parts are sent, so memory stays near `partSize x concurrency`. Unsubscribing or a failure aborts the multipart
- * upload (no stranded parts) and destroys the stream.
+ * upload (no stranded parts) and destroys the stream, also when the stream is idle (waiting for data).
  */
-export function uploadStream(ctx: ClientContext, bucket: string, key: string, stream: Readable, options: UploadStreamOptions = {}): Observable<Result<UploadEvent, S3Error>> {
+export function uploadStream(ctx: ClientContext, bucket: string, key: string, stream: StreamInput, options: UploadStreamOptions = {}): Observable<Result<UploadEvent, S3Error>> {
   const context = { operation: 'uploadStream', bucket, key };
   const problem = checkUploadOptions(bucket, key, options, context) ??
     (options.contentLength === undefined ? undefined : checkCount(options.contentLength, 'contentLength', context, 0)) ??
-    (typeof stream?.[Symbol.asyncIterator] === 'function' ? undefined : s3Error('InvalidInput', context, 'stream must be a Node Readable'));
-  return unlessInvalid(problem, () =>
-    invalidating(ctx, bucket, () => [key],
-      fromTransfer(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter }) => {
+    checkTimeouts(options.timeouts, context) ??
+    checkStreamInput(stream, 'stream', context);
+  return unlessInvalid(problem, () => {
+    const open = streamOpener(stream, context);
+    return fromTransfer(
+      ctx,
+      context,
+      progressPolicy(options.progressInterval),
+      async ({ signal, meter, hold, onAbort }) => {
+        const readable = open();
         const plan = uploadPlan(bucket, key, options);
-        const source = streamSource(stream, options.contentLength, new PartBuffers(plan.concurrency + 1));
+        const source = streamSource(readable, options.contentLength, new PartBuffers(plan.concurrency + 1), context);
+        // A source that sends nothing must not keep an aborted upload waiting: destroying it ends the read.
+        onAbort(() => readable.destroy(Object.assign(new Error('the upload was stopped'), { name: 'AbortError' })));
+        hold(() => source.close().catch(() => undefined));
         try {
           return await runUpload(ctx, plan, source, meter, signal);
         } catch (cause) {
-          stream.destroy();
+          readable.destroy();
           throw cause;
-        } finally {
-          await source.close().catch(() => undefined);
         }
-      }),
-    ),
-  );
+      },
+      // The cache forgets the key once the upload really ended, not when the subscriber left.
+      { timeouts: options.timeouts, settled: () => ctx.metadataCache?.invalidate(bucket, [key]) },
+    );
+  });
 }

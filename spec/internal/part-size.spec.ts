@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, partSizeFor } from '../../lib/internal/multipart';
+import { LARGEST_PART, MAX_PARTS, MIN_PART_SIZE, partSizeFor } from '../../lib/internal/multipart';
 import { PartBuffers } from '../../lib/internal/part-source';
 
 const MiB = 1024 * 1024;
@@ -20,7 +20,7 @@ describe('partSizeFor: never more than 10,000 parts', () => {
   });
 
   it('never exceeds 5 GiB per part', () => {
-    expect(partSizeFor(1, 8 * MiB, 100 * 1024 * GiB)).to.equal(MAX_PART_SIZE);
+    expect(partSizeFor(1, 8 * MiB, 100 * 1024 * GiB)).to.equal(LARGEST_PART);
   });
 
   it('for an unknown length, doubles every 1,000 parts, reaching terabytes within 10,000 parts', () => {

@@ -103,4 +103,10 @@ rx.generatePresignedUrl('GET', 'b', 'k', { ttl: '1h' });
 // @ts-expect-error listObjects takes an options object, not positional arguments
 rx.listObjects('b', 'prefix/');
 
+// Timeouts are milliseconds, on the client and per call.
+new RxS3({ timeouts: { connectMs: 1_000, idleMs: 5_000 } });
+rx.downloadFile('b', 'k', './k', { timeouts: { deadlineMs: 60_000 } });
+// @ts-expect-error timeouts are numbers of milliseconds
+rx.uploadFile('b', 'k', './k', { timeouts: { idleMs: '30s' } });
+
 void [kind, wrongKind];

@@ -1,7 +1,7 @@
 import { fstatSync } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
 import { basename, posix } from 'node:path';
-import { defer, map, of, tap } from 'rxjs';
+import { defer, map, of } from 'rxjs';
 import { Ok, type Result, type S3Error, type UploadOptions } from '../../index';
 import { UsageError, type OptionSpec } from '../args';
 import { DRY_RUN, type Command, type CommandContext } from '../command';
@@ -136,12 +136,8 @@ function s3ToStdout({ ctx, name }: Plan, source: S3Location): CliStream {
   if (ctx.json) throw new UsageError('--json writes events to stdout, so it cannot also write the object there', name);
   const from = s3Url(source.bucket, source.key);
   if (ctx.dryRun) return of(Ok<CliEvent>({ kind: 'dryrun', action: 'download', source: from, target: '-' }));
-  const data$ = ctx.rx.downloadStream(source.bucket, source.key).pipe(
-    tap((result) => {
-      if (result.ok && result.val.kind === 'data') ctx.stdout.write(result.val.chunk);
-    }),
-  );
-  return transferEvents('download', from, '-', data$);
+  // writeTo: the download goes at the pace stdout drains (a slow reader pauses it instead of filling memory).
+  return transferEvents('download', from, '-', ctx.rx.downloadStream(source.bucket, source.key, { writeTo: ctx.stdout }));
 }
 
 /** Download (`mv`: then delete the object, only once the file is complete and in place). */

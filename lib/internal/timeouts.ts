@@ -1,0 +1,185 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Agent as HttpAgent, type AgentOptions, type ClientRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from 'node:https';
+import type { Socket } from 'node:net';
+import type { ErrorContext, S3Error } from '../errors';
+import { checkCount, firstProblem } from './validate';
+
+/**
+ * Timeouts, in milliseconds: `timeouts` in {@link RxS3Options} (the client's defaults) and in the options of
+ * each operation (for one call; what it leaves out comes from the client). `0` turns one off.
+ *
+ * - `connectMs`: how long a new connection may take to open. Default 10,000.
+ * - `idleMs`: how long a request may go without sending or receiving a byte, from the moment it has a socket
+ *   until its response body ended (a body that stops flowing counts; a body you are slow to read does not).
+ *   Default 30,000.
+ * - `deadlineMs`: how long a whole operation may take, retries and clean-up included. No default.
+ *
+ * A connect or idle timeout fails that request's attempt: it is retried like a reset connection (the SDK's
+ * `maxAttempts`; a download resumes at the byte it reached; a part is sent again from its buffer), and after the
+ * last attempt the operation emits one `Err` of kind `Timeout`. A deadline aborts the operation, cleans up (no
+ * multipart upload, no temp file left) and emits one `Err` of kind `Timeout`. Never an `error` notification.
+ *
+ * @example
+ * ```ts
+ * const rx = new RxS3({ timeouts: { connectMs: 5_000, idleMs: 15_000 } });
+ * rx.uploadFile('backups', 'db.dump', './db.dump', { timeouts: { deadlineMs: 10 * 60_000 } })
+ *   .subscribe((r) => r.err && r.val.kind === 'Timeout' && console.error(r.val.message));
+ * ```
+ */
+export interface TimeoutOptions {
+  readonly connectMs?: number;
+  readonly idleMs?: number;
+  readonly deadlineMs?: number;
+}
+
+/** The default connect timeout: 10 s. */
+export const DEFAULT_CONNECT_MS = 10_000;
+/** The default idle timeout: 30 s without a byte sent or received. */
+export const DEFAULT_IDLE_MS = 30_000;
+
+interface SocketLimits {
+  readonly connectMs: number;
+  readonly idleMs: number;
+}
+
+/** The per-call limits of the operation running in this async context (set by the Observable builder). */
+const callLimits = new AsyncLocalStorage<Partial<SocketLimits>>();
+
+/** Runs `run` with per-call connect/idle timeouts for every request it sends (retries included). */
+export function withCallTimeouts<T>(timeouts: TimeoutOptions | undefined, run: () => T): T {
+  if (timeouts === undefined || (timeouts.connectMs === undefined && timeouts.idleMs === undefined)) return run();
+  const limits: { connectMs?: number; idleMs?: number } = { ...callLimits.getStore() };
+  if (timeouts.connectMs !== undefined) limits.connectMs = timeouts.connectMs;
+  if (timeouts.idleMs !== undefined) limits.idleMs = timeouts.idleMs;
+  return callLimits.run(limits, run);
+}
+
+/**
+ * Captures the caller's scope (taken at subscribe): values emitted from inside an operation run in it, so an
+ * operation a subscriber starts from its `next` does not inherit the emitting operation's per-call timeouts.
+ */
+export function callerScope(): <T>(run: () => T) => T {
+  const store = callLimits.getStore();
+  return (run) => (store === undefined ? callLimits.exit(run) : callLimits.run(store, run));
+}
+
+/** A request that hit a timeout fails with this: the SDK retries it (`TimeoutError`), rx-s3 reports `Timeout`. */
+function timeoutError(message: string): Error {
+  return Object.assign(new Error(message), { name: 'TimeoutError', code: 'ETIMEDOUT' });
+}
+
+/**
+ * Watches one request: a connect timer while its socket connects, then an idle watchdog on the socket (Node's
+ * socket timeout, refreshed by every read and write) until the request closed (its response ended). An idle
+ * socket whose reader is behind (the socket paused by backpressure) is not a stall: the watchdog waits again.
+ */
+function watch(req: ClientRequest, limits: SocketLimits): void {
+  let response: IncomingMessage | undefined;
+  let connectTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const fail = (message: string): void => {
+    const error = timeoutError(message);
+    if (response === undefined) {
+      req.destroy(error); // the SDK's attempt fails with it (and is retried)
+      return;
+    }
+    // The body's reader sees the error (a stream keeps it: a reader that comes later sees it too); without a
+    // reader yet, it must not become an uncaught 'error' event.
+    if (response.listenerCount('error') === 0) response.once('error', () => undefined);
+    response.destroy(error);
+    req.destroy();
+  };
+  req.once('response', (res: IncomingMessage) => {
+    response = res;
+  });
+  req.once('socket', (socket: Socket) => {
+    if (closed) return;
+    const onIdle = (): void => {
+      if (response?.complete === true) return;
+      const behind = socket.isPaused() || (response !== undefined && response.readableLength >= response.readableHighWaterMark);
+      if (behind) {
+        socket.setTimeout(limits.idleMs);
+        return;
+      }
+      fail(`no byte sent or received for ${limits.idleMs} ms`);
+    };
+    // A reader that starts reading again restarts the clock: the idle time so far was its own, not the network's.
+    const onResume = (): void => {
+      socket.setTimeout(limits.idleMs);
+    };
+    const armIdle = (): void => {
+      if (closed || limits.idleMs <= 0) return;
+      socket.setTimeout(limits.idleMs);
+      socket.on('timeout', onIdle);
+      socket.on('resume', onResume);
+    };
+    req.once('close', () => {
+      closed = true;
+      clearTimeout(connectTimer);
+      socket.removeListener('timeout', onIdle);
+      socket.removeListener('resume', onResume);
+    });
+    if (socket.connecting) {
+      if (limits.connectMs > 0) connectTimer = setTimeout(() => fail(`could not connect within ${limits.connectMs} ms`), limits.connectMs);
+      socket.once('connect', () => {
+        clearTimeout(connectTimer);
+        armIdle();
+      });
+    } else {
+      armIdle();
+    }
+  });
+}
+
+type AddRequest = (this: HttpAgent, req: ClientRequest, options: unknown) => void;
+
+function limitsFor(defaults: SocketLimits): SocketLimits {
+  const call = callLimits.getStore();
+  return { connectMs: call?.connectMs ?? defaults.connectMs, idleMs: call?.idleMs ?? defaults.idleMs };
+}
+
+/** The client's HTTP agent: keep-alive (like the SDK's own) plus the watchdogs above on every request. */
+class WatchedHttpAgent extends HttpAgent {
+  constructor(options: AgentOptions, private readonly defaults: SocketLimits) {
+    super(options);
+  }
+
+  /** Node's (undocumented) hook for every request the agent serves; runs in the request's async context. */
+  addRequest(req: ClientRequest, options: unknown): void {
+    watch(req, limitsFor(this.defaults));
+    (HttpAgent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
+  }
+}
+
+/** The same for https. */
+class WatchedHttpsAgent extends HttpsAgent {
+  constructor(options: HttpsAgentOptions, private readonly defaults: SocketLimits) {
+    super(options);
+  }
+
+  addRequest(req: ClientRequest, options: unknown): void {
+    watch(req, limitsFor(this.defaults));
+    (HttpsAgent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
+  }
+}
+
+/**
+ * The `requestHandler` options of an `S3Client` with rx-s3's timeouts: agents that watch every request. The SDK
+ * builds its usual `NodeHttpHandler` from them.
+ */
+export function watchedHandlerOptions(timeouts: TimeoutOptions | undefined): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+  const defaults: SocketLimits = {
+    connectMs: timeouts?.connectMs ?? DEFAULT_CONNECT_MS,
+    idleMs: timeouts?.idleMs ?? DEFAULT_IDLE_MS,
+  };
+  const agent = { keepAlive: true, maxSockets: 50 };
+  return { httpAgent: new WatchedHttpAgent(agent, defaults), httpsAgent: new WatchedHttpsAgent(agent, defaults) };
+}
+
+/** Checks timeout values (whole milliseconds, 0 or more) before any request: the first problem, or undefined. */
+export function checkTimeouts(timeouts: TimeoutOptions | undefined, context: ErrorContext): S3Error | undefined {
+  if (timeouts === undefined) return undefined;
+  return firstProblem(...(['connectMs', 'idleMs', 'deadlineMs'] as const).map((name) =>
+    timeouts[name] === undefined ? undefined : checkCount(timeouts[name], `timeouts.${name}`, context, 0)));
+}
