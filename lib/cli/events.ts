@@ -24,7 +24,7 @@ export type CliEvent =
       readonly objects: readonly ObjectSummary[];
     }
   /** A transfer's progress tick (the library's tick, with what is transferred where). */
-  | (Omit<TransferProgress, 'kind'> & { readonly kind: 'progress'; readonly action: 'upload' | 'download'; readonly source: string; readonly target: string })
+  | (Omit<TransferProgress, 'kind'> & { readonly kind: 'progress'; readonly action: 'upload' | 'download' | 'copy' | 'move'; readonly source: string; readonly target: string })
   /** A step of a move: the data is at the target (and verified), before the source is deleted. */
   | { readonly kind: 'stage'; readonly action: 'move'; readonly stage: 'copied'; readonly source: string; readonly target: string }
   /** One action finished. */

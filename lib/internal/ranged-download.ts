@@ -5,6 +5,7 @@ import { isRetryable, toS3Error, type ErrorContext } from '../errors';
 import type { ClientContext } from './context';
 import { writeAt } from './file-writer';
 import { PartCounter, type ProgressMeter } from './progress';
+import type { SseCustomerFields } from './sse';
 
 /** One object version to fetch: every request is pinned to `etag` with If-Match. */
 export interface DownloadPlan {
@@ -14,6 +15,10 @@ export interface DownloadPlan {
   readonly etag: string | undefined;
   readonly partSize: number;
   readonly concurrency: number;
+  /** The version to read, in a versioned bucket. */
+  readonly versionId?: string;
+  /** SSE-C fields, sent with every range. */
+  readonly sseCustomer?: SseCustomerFields;
 }
 
 /** Attempts per range: a range whose body breaks off is resumed from the byte it reached. */
@@ -76,6 +81,8 @@ async function fetchRange(
     try {
       const answer = await ctx.client.send(
         new GetObjectCommand({
+          ...plan.sseCustomer,
+          VersionId: plan.versionId,
           Bucket: plan.bucket,
           Key: plan.key,
           IfMatch: plan.etag,

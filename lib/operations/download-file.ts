@@ -11,6 +11,7 @@ import { unlessInvalid } from '../internal/from-command';
 import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from '../internal/multipart';
 import { fetchInto } from '../internal/ranged-download';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
+import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
 import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/validate';
 
 /**
@@ -29,6 +30,10 @@ export interface DownloadFileOptions {
   readonly concurrency?: number;
   /** At most one progress tick per this many milliseconds (default 100); 0 for a tick per chunk. */
   readonly progressInterval?: number;
+  /** Download this version (in a versioned bucket) instead of the latest. */
+  readonly versionId?: string;
+  /** The object's SSE-C customer key: sent with the HeadObject and with every ranged GET. */
+  readonly sseCustomerKey?: SseCustomerKey;
 }
 
 /**
@@ -51,6 +56,7 @@ export function downloadFile(ctx: ClientContext, bucket: string, key: string, fi
     options.partSize === undefined ? undefined : checkCount(options.partSize, 'partSize', context, MIN_PART_SIZE),
     options.concurrency === undefined ? undefined : checkCount(options.concurrency, 'concurrency', context, 1, 64),
     options.progressInterval === undefined ? undefined : checkCount(options.progressInterval, 'progressInterval', context, 0),
+    checkSseCustomerKey(options.sseCustomerKey, context),
   );
   return unlessInvalid(problem, () =>
     fromTransfer(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter }) => {
@@ -59,7 +65,7 @@ export function downloadFile(ctx: ClientContext, bucket: string, key: string, fi
       const dir = await stat(directory);
       if (!dir.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR', path: directory });
 
-      const head = await ctx.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      const head = await ctx.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey) }), { abortSignal: signal });
       const size = head.ContentLength ?? 0;
       meter.setTotal(size);
       meter.start();
@@ -67,7 +73,8 @@ export function downloadFile(ctx: ClientContext, bucket: string, key: string, fi
       const temp = join(directory, `.${basename(destination)}.${randomBytes(6).toString('hex')}.rxs3-download`);
       const handle = await open(temp, 'wx');
       try {
-        const plan = { bucket, key, size, etag: head.ETag, partSize: options.partSize ?? DEFAULT_PART_SIZE, concurrency: options.concurrency ?? 4 };
+        const plan = { bucket, key, size, etag: head.ETag, partSize: options.partSize ?? DEFAULT_PART_SIZE, concurrency: options.concurrency ?? 4,
+          versionId: options.versionId, sseCustomer: sseCustomerFields(options.sseCustomerKey) };
         const requests = await fetchInto(ctx, plan, handle, meter, signal);
         await handle.close();
         const written = (await stat(temp)).size;

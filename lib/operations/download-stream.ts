@@ -7,6 +7,7 @@ import type { DataChunk, StreamEvent } from '../events';
 import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
+import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
 import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/validate';
 
 /**
@@ -21,6 +22,10 @@ import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/val
 export interface DownloadStreamOptions {
   /** At most one progress tick per this many milliseconds (default 100); 0 for a tick per chunk. */
   readonly progressInterval?: number;
+  /** Stream this version (in a versioned bucket) instead of the latest. */
+  readonly versionId?: string;
+  /** The object's SSE-C customer key, when it is encrypted with one. */
+  readonly sseCustomerKey?: SseCustomerKey;
 }
 
 /**
@@ -38,6 +43,7 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
     checkBucket(bucket, context),
     checkKey(key, context),
     options.progressInterval === undefined ? undefined : checkCount(options.progressInterval, 'progressInterval', context, 0),
+    checkSseCustomerKey(options.sseCustomerKey, context),
   );
   return unlessInvalid(problem, () =>
     fromTransfer<{ bucket: string; key: string; size: number; etag: string | undefined }, DataChunk>(
@@ -45,7 +51,7 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
       context,
       progressPolicy(options.progressInterval),
       async ({ signal, meter, emit }) => {
-        const answer = await ctx.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+        const answer = await ctx.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey) }), { abortSignal: signal });
         const body = answer.Body as Readable;
         const destroy = (): void => {
           body.destroy();

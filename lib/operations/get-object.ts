@@ -7,6 +7,7 @@ import type { ObjectBody } from '../events';
 import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { toObjectInfo } from '../internal/object-info';
+import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
 import { checkBucket, checkKey, firstProblem } from '../internal/validate';
 
 /**
@@ -39,6 +40,10 @@ export interface GetObjectOptions {
   readonly range?: ByteRange;
   /** Only answer if the object's ETag is this one (else `PreconditionFailed`). */
   readonly ifMatch?: string;
+  /** Read this version (in a versioned bucket) instead of the latest. */
+  readonly versionId?: string;
+  /** The object's SSE-C customer key, when it is encrypted with one. */
+  readonly sseCustomerKey?: SseCustomerKey;
 }
 
 /**
@@ -55,13 +60,14 @@ export function getObject(ctx: ClientContext, bucket: string, key: string, optio
     checkBucket(bucket, context),
     checkKey(key, context),
     range === null ? s3Error('InvalidInput', context, `invalid range ${JSON.stringify(options.range)}`) : undefined,
+    checkSseCustomerKey(options.sseCustomerKey, context),
   );
   return unlessInvalid(problem, () =>
     fromRequest(
       context,
       async (abortSignal) => {
         const { Body, ...raw } = await ctx.client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: key, Range: range ?? undefined, IfMatch: options.ifMatch }),
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: range ?? undefined, IfMatch: options.ifMatch, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey) }),
           { abortSignal },
         );
         return { ...toObjectInfo(bucket, key, raw), body: Body as Readable, contentRange: raw.ContentRange, raw };
