@@ -9,14 +9,14 @@ import {
   type CopyObjectCommandInput,
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import type { ErrorContext } from '../errors';
+import { s3Error, type ErrorContext } from '../errors';
 import type { ObjectCopied } from '../events';
 import type { ClientContext } from './context';
 import { copySource, type ObjectRef } from './copy-source';
 import { abandonUpload, MAX_PART_SIZE, partSizeFor } from './multipart';
 import type { ProgressMeter } from './progress';
 import { copySourceSseFields, sseCustomerFields, type SseCustomerKey } from './sse';
-import { fromTagSet, taggingHeader, type ObjectTags } from './tags';
+import { fromTagSet, tagCompleted, taggingHeader, type ObjectTags } from './tags';
 
 const MiB = 1024 * 1024;
 /** Above this size a copy is a multipart copy: CopyObject stops at 5 GiB. */
@@ -161,6 +161,12 @@ export async function runCopy(
     }
     if (failure !== undefined) throw failure.cause;
     signal.throwIfAborted();
+    // Ceph RGW 16 ignores x-amz-copy-source-if-match on UploadPartCopy: make sure the source did not change while
+    // its parts were copied (any change after the first HeadObject shows here), else the parts may mix versions.
+    const after = await ctx.client.send(new HeadObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: source.versionId, ...sourceSse }), { abortSignal: signal });
+    if (after.ETag !== etag) {
+      throw s3Error('PreconditionFailed', context, `s3://${source.bucket}/${source.key} changed during the copy (ETag ${etag ?? '?'}, now ${after.ETag ?? '?'}); nothing was copied`);
+    }
     const done = await ctx.client.send(
       new CompleteMultipartUploadCommand({ ...targetFields, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
       { abortSignal: signal },
@@ -170,6 +176,7 @@ export async function runCopy(
       done.ETag !== undefined && done.ETag !== ''
         ? done.ETag
         : (await ctx.client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.key, VersionId: done.VersionId, ...sseCustomerFields(plan.sseCustomerKey) }), { abortSignal: signal })).ETag;
+    await tagCompleted(ctx, { ...target, versionId: done.VersionId }, tags, context, signal);
     return { ...result, etag: copyEtag, versionId: done.VersionId, parts: completed.length, uploadId, raw: done };
   } catch (cause) {
     return await abandonUpload(ctx, target, uploadId, cause, context);

@@ -11,6 +11,8 @@ import { s3Error, toS3Error, type ErrorContext } from '../errors';
 import type { UploadOutput } from '../events';
 import type { ClientContext } from './context';
 import { countRequestBody } from './counting-body';
+import { tagCompleted } from './tags';
+import { ensureAbsent } from './if-none-match';
 import type { PartSource } from './part-source';
 import { PartCounter, type ProgressMeter } from './progress';
 import type { SseCustomerFields } from './sse';
@@ -58,6 +60,7 @@ export function partSizeFor(partNumber: number, requested: number, totalSize: nu
 export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: PartSource, meter: ProgressMeter, signal: AbortSignal): Promise<UploadOutput> {
   const context: ErrorContext = { operation: 'upload', bucket: plan.bucket, key: plan.key };
   const target = { Bucket: plan.bucket, Key: plan.key };
+  await ensureAbsent(ctx, { ...plan, ifNoneMatch: plan.params?.IfNoneMatch }, context, signal);
   meter.setTotal(source.size);
   meter.start();
   const firstSize = partSizeFor(1, plan.partSize, source.size);
@@ -130,6 +133,7 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
     );
     // Some servers (Ceph RGW) answer an empty ETag here; HeadObject has the right one.
     const etag = done.ETag !== undefined && done.ETag !== '' ? done.ETag : (await ctx.client.send(new HeadObjectCommand({ ...plan.sseCustomer, ...target }), { abortSignal: signal })).ETag;
+    await tagCompleted(ctx, { bucket: plan.bucket, key: plan.key, versionId: done.VersionId }, plan.params?.Tagging, context, signal);
     return { bucket: plan.bucket, key: plan.key, size, etag, versionId: done.VersionId, parts: completed.length, uploadId };
   } catch (cause) {
     return await abandonUpload(ctx, plan, uploadId, cause, context);

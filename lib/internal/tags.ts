@@ -1,5 +1,6 @@
-import type { Tag } from '@aws-sdk/client-s3';
-import { s3Error, type ErrorContext, type S3Error } from '../errors';
+import { PutObjectTaggingCommand, type Tag } from '@aws-sdk/client-s3';
+import { s3Error, toS3Error, type ErrorContext, type S3Error } from '../errors';
+import type { ClientContext } from './context';
 
 /**
  * Object tags: up to 10 `key: value` pairs (keys 1 to 128 characters, values up to 256). Given on put, upload
@@ -40,4 +41,29 @@ export function toTagSet(tags: ObjectTags): Tag[] {
 
 export function fromTagSet(set: readonly Tag[] | undefined): Record<string, string> {
   return Object.fromEntries((set ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+}
+
+/**
+ * Sets the tags of an object a multipart write just completed. Ceph RGW 16 ignores `x-amz-tagging` on
+ * CreateMultipartUpload, so multipart uploads and copies set them with PutObjectTagging afterwards (AWS S3 takes
+ * them either way). A failure says the object was stored without its tags.
+ */
+export async function tagCompleted(
+  ctx: ClientContext,
+  target: { readonly bucket: string; readonly key: string; readonly versionId: string | undefined },
+  tagging: string | undefined,
+  context: ErrorContext,
+  signal: AbortSignal,
+): Promise<void> {
+  if (tagging === undefined || tagging === '') return;
+  const TagSet = [...new URLSearchParams(tagging)].map(([Key, Value]) => ({ Key, Value }));
+  try {
+    await ctx.client.send(
+      new PutObjectTaggingCommand({ Bucket: target.bucket, Key: target.key, VersionId: target.versionId, Tagging: { TagSet } }),
+      { abortSignal: signal },
+    );
+  } catch (cause) {
+    const error = toS3Error(cause, context);
+    throw { ...error, message: `s3://${target.bucket}/${target.key} was stored, but setting its tags failed: ${error.message}` };
+  }
 }

@@ -7,6 +7,8 @@ import { s3Error, type S3Error } from '../errors';
 import type { ObjectWritten } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
+import { ensureAbsent } from '../internal/if-none-match';
+import { sseCustomerFields } from '../internal/sse';
 import { checkWriteOptions, writeFields, type WriteOptions } from '../internal/upload-options';
 import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/validate';
 
@@ -82,6 +84,7 @@ export function putObject(
   return unlessInvalid(problem, () =>
     invalidating(ctx, bucket, () => [key],
       fromRequest(context, async (abortSignal) => {
+        await ensureAbsent(ctx, { bucket, key, ifNoneMatch: options.ifNoneMatch, sseCustomer: sseCustomerFields(options.sseCustomerKey) }, context, abortSignal);
         const raw = await ctx.client.send(
           new PutObjectCommand({
             ...writeFields(options),
