@@ -100,6 +100,8 @@ export async function runCopy(
       }),
       { abortSignal: signal },
     );
+    // Ceph RGW 16 ignores x-amz-tagging-directive: REPLACE keeps the source's tags there. Set them explicitly.
+    if (plan.tags !== undefined) await tagCompleted(ctx, { ...target, versionId: raw.VersionId }, taggingHeader(plan.tags), context, signal);
     meter.add(size);
     return { ...result, etag: raw.CopyObjectResult?.ETag, versionId: raw.VersionId, parts: 1, uploadId: undefined, raw };
   }
