@@ -41,8 +41,17 @@ export type CliEvent =
     }
   /** `--dry-run`: what would have been done. */
   | { readonly kind: 'dryrun'; readonly action: Action; readonly source: string | undefined; readonly target: string; readonly size?: number }
-  /** `presign`. */
-  | { readonly kind: 'presigned'; readonly method: string; readonly url: string; readonly bucket: string; readonly key: string; readonly expiresIn: number; readonly expiresAt: Date }
+  /** `presign` (`fields`: the form fields of a POST policy). */
+  | {
+      readonly kind: 'presigned';
+      readonly method: string;
+      readonly url: string;
+      readonly bucket: string;
+      readonly key: string;
+      readonly expiresIn: number;
+      readonly expiresAt: Date;
+      readonly fields?: Readonly<Record<string, string>>;
+    }
   /** `stat s3://bucket/key`. */
   | {
       readonly kind: 'object';
