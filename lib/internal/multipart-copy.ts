@@ -25,7 +25,16 @@ export const DEFAULT_COPY_THRESHOLD = MAX_PART_SIZE;
 export const DEFAULT_COPY_PART_SIZE = 64 * MiB;
 export const DEFAULT_COPY_CONCURRENCY = 8;
 
-/** The SDK's CopyObject input fields a copy lets through (its `params` option). */
+/**
+ * The SDK's CopyObject input fields that `copyObject` and `moveObject` let through (their `params` option); the
+ * typed options win where they overlap. A multipart copy sends them with CreateMultipartUpload.
+ *
+ * @example
+ * ```ts
+ * const params: CopyParams = { StorageClass: 'GLACIER_IR', ServerSideEncryption: 'AES256' };
+ * rx.copyObject({ bucket: 'logs', key: '2025.tar' }, { bucket: 'archive', key: '2025.tar' }, { params }).subscribe(console.log);
+ * ```
+ */
 export type CopyParams = Omit<CopyObjectCommandInput, 'Bucket' | 'Key' | 'CopySource'>;
 
 /** What is copied where, and how. */
@@ -127,7 +136,7 @@ export async function runCopy(
     }),
   );
   const uploadId = created.UploadId;
-  if (uploadId === undefined) throw new Error('CreateMultipartUpload answered no UploadId');
+  if (uploadId === undefined) throw s3Error('ServiceError', context, 'CreateMultipartUpload answered no UploadId');
   try {
     signal.throwIfAborted();
     const partSize = partSizeFor(1, plan.partSize, size);

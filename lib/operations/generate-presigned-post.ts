@@ -7,7 +7,16 @@ import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { checkBucket, checkCount, checkKey, checkTtl, firstProblem } from '../internal/validate';
 
-/** One raw condition of a POST policy, as @aws-sdk/s3-presigned-post takes it. */
+/**
+ * One raw condition of a POST policy, as @aws-sdk/s3-presigned-post takes it (the `conditions` option of
+ * `generatePresignedPost`).
+ *
+ * @example
+ * ```ts
+ * const conditions: PostPolicyCondition[] = [['eq', '$acl', 'private'], ['starts-with', '$x-amz-meta-owner', '']];
+ * rx.generatePresignedPost('uploads', 'doc.pdf', { conditions, fields: { acl: 'private' } });
+ * ```
+ */
 export type PostPolicyCondition = NonNullable<PresignedPostOptions['Conditions']>[number];
 
 /**
