@@ -156,7 +156,7 @@ export async function abandonUpload(ctx: ClientContext, plan: Pick<UploadPlan, '
  * AbortMultipartUpload, retried with back-off: it must not be lost to one dropped connection. True when the
  * upload is gone (aborted now, or already).
  */
-export async function abortUpload(ctx: ClientContext, plan: Pick<UploadPlan, 'bucket' | 'key'>, uploadId: string): Promise<boolean> {
+async function abortUpload(ctx: ClientContext, plan: Pick<UploadPlan, 'bucket' | 'key'>, uploadId: string): Promise<boolean> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       await ctx.client.send(new AbortMultipartUploadCommand({ Bucket: plan.bucket, Key: plan.key, UploadId: uploadId }), {

@@ -71,6 +71,9 @@ describe('server-side encryption, tags, conditional writes', () => {
       expect(await text(withKey!.unwrap().body)).to.equal('your');
       const [wrong] = await collect(fx.rx.getObject(fx.bucket, 'secret.txt', { sseCustomerKey: otherKey }));
       expect(wrong!.err).to.equal(true);
+      const streamed = await collect(fx.rx.downloadStream(fx.bucket, 'ssec.bin', { sseCustomerKey: key }));
+      const chunks = streamed.flatMap((r) => (r.ok && r.val.kind === 'data' ? [r.val.chunk] : []));
+      expect(Buffer.concat(chunks).equals(data)).to.equal(true);
     });
 
     // Ceph 16 refuses UploadPartCopy between two different customer keys (InvalidArgument: "calculated MD5 hash of
