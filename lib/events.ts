@@ -6,17 +6,23 @@
  */
 import type { Readable } from 'node:stream';
 import type {
+  CompleteMultipartUploadCommandOutput,
   CopyObjectCommandOutput,
   CreateBucketCommandOutput,
   DeleteBucketCommandOutput,
   DeleteObjectCommandOutput,
   DeleteObjectsCommandOutput,
+  GetBucketVersioningCommandOutput,
   GetObjectCommandOutput,
+  GetObjectTaggingCommandOutput,
   HeadBucketCommandOutput,
   HeadObjectCommandOutput,
   ListBucketsCommandOutput,
   ListObjectsV2CommandOutput,
+  ListObjectVersionsCommandOutput,
+  PutBucketVersioningCommandOutput,
   PutObjectCommandOutput,
+  PutObjectTaggingCommandOutput,
 } from '@aws-sdk/client-s3';
 import type { S3ErrorKind } from './errors';
 
@@ -236,23 +242,48 @@ export interface ObjectPage {
 }
 
 /**
- * The value of `copyObject`; `moveObject` carries it as `copy`.
+ * The `output` of `copyObject`'s `complete` event; `moveObject` carries it as `copy`.
  *
  * @example
  * ```ts
- * rx.copyObject('photos', 'cat.jpg', 'archive', '2026/cat.jpg').subscribe((r) => {
- *   if (r.ok) console.log(`${r.val.sourceBucket}/${r.val.sourceKey} -> ${r.val.bucket}/${r.val.key}`);
- * });
+ * rx.copyObject({ bucket: 'photos', key: 'cat.jpg' }, { bucket: 'archive', key: '2026/cat.jpg' }).pipe(filterResultOk())
+ *   .subscribe((e) => e.kind === 'complete' && console.log(`${e.output.sourceKey} -> ${e.output.key} in ${e.output.parts} part(s)`));
  * ```
  */
 export interface ObjectCopied {
   readonly sourceBucket: string;
   readonly sourceKey: string;
+  /** The source version copied, when one was asked for (or the server named it). */
+  readonly sourceVersionId: string | undefined;
   readonly bucket: string;
   readonly key: string;
+  /** The copy's ETag, as CopyObject (or CompleteMultipartUpload, or a HeadObject after it) answered. */
   readonly etag: string | undefined;
-  readonly raw: CopyObjectCommandOutput;
+  /** The copy's version, in a versioned bucket. */
+  readonly versionId: string | undefined;
+  /** Bytes copied (the source's size). */
+  readonly size: number;
+  /** 1 for a single CopyObject, else the number of UploadPartCopy parts. */
+  readonly parts: number;
+  /** The multipart UploadId, or undefined for a single CopyObject. */
+  readonly uploadId: string | undefined;
+  readonly raw: CopyObjectCommandOutput | CompleteMultipartUploadCommandOutput;
 }
+
+/**
+ * The values of `copyObject`: progress ticks (the first at 0 bytes; a multipart copy ticks as its parts finish),
+ * then one `complete` whose `output` is the {@link ObjectCopied}.
+ *
+ * @example
+ * ```ts
+ * rx.copyObject({ bucket: 'videos', key: 'raw.mov' }, { bucket: 'archive', key: 'raw.mov' }).subscribe((r) => {
+ *   if (r.err) console.error(r.val.kind, r.val.message);
+ *   else if (r.val.kind === 'progress') console.log(`${r.val.percent?.toFixed(1)} %`);
+ *   else console.log('copied, ETag', r.val.output.etag);
+ * });
+ * ```
+ */
+export type CopyEvent = TransferProgress | TransferComplete<ObjectCopied>;
 
 /**
  * The value of `deleteObject`; `moveObject` carries it as `delete`.
@@ -265,6 +296,10 @@ export interface ObjectCopied {
 export interface ObjectDeleted {
   readonly bucket: string;
   readonly key: string;
+  /** The version deleted (when one was named), or the delete marker's version in a versioned bucket. */
+  readonly versionId: string | undefined;
+  /** True when the delete created (or removed) a delete marker rather than data. */
+  readonly deleteMarker: boolean;
   readonly raw: DeleteObjectCommandOutput;
 }
 
@@ -308,28 +343,30 @@ export interface DeleteBatch {
 }
 
 /**
- * The values of `moveObject`: `copied` once the target exists and was verified against the source, then
- * `deleted` once the source is gone.
+ * The values of `moveObject`: the copy's progress ticks, then `copied` once the target exists and was verified
+ * against the copy's answer, then `deleted` once the source is gone.
  *
  * @example
  * ```ts
- * rx.moveObject('inbox', 'scan.pdf', 'archive', 'scan.pdf').pipe(filterResultOk()).subscribe((e: MoveEvent) => {
- *   if (e.stage === 'copied') console.log('verified', e.verified.size, 'bytes');
- *   else console.log('source deleted', e.delete.key);
- * });
+ * rx.moveObject({ bucket: 'inbox', key: 'scan.pdf' }, { bucket: 'archive', key: 'scan.pdf' }).pipe(filterResultOk())
+ *   .subscribe((e: MoveEvent) => {
+ *     if (e.kind === 'copied') console.log('verified', e.verified.size, 'bytes');
+ *     else if (e.kind === 'deleted') console.log('source deleted', e.delete.key);
+ *   });
  * ```
  */
 export type MoveEvent =
-  | { readonly stage: 'copied'; readonly copy: ObjectCopied; readonly verified: VerifiedCopy }
-  | { readonly stage: 'deleted'; readonly copy: ObjectCopied; readonly delete: ObjectDeleted };
+  | TransferProgress
+  | { readonly kind: 'copied'; readonly copy: ObjectCopied; readonly verified: VerifiedCopy }
+  | { readonly kind: 'deleted'; readonly copy: ObjectCopied; readonly delete: ObjectDeleted };
 
 /**
  * What `moveObject` checked before it deleted the source: the `verified` of its `copied` event.
  *
  * @example
  * ```ts
- * rx.moveObject('inbox', 'scan.pdf', 'archive', 'scan.pdf').subscribe((r) => {
- *   if (r.ok && r.val.stage === 'copied') console.log(r.val.verified.size, r.val.verified.targetEtag);
+ * rx.moveObject({ bucket: 'inbox', key: 'scan.pdf' }, { bucket: 'archive', key: 'scan.pdf' }).subscribe((r) => {
+ *   if (r.ok && r.val.kind === 'copied') console.log(r.val.verified.size, r.val.verified.targetEtag);
  * });
  * ```
  */
@@ -528,3 +565,118 @@ export type DownloadEvent = SizedTransferProgress | TransferComplete<DownloadOut
  * ```
  */
 export type StreamEvent = TransferProgress | DataChunk | TransferComplete<StreamOutput>;
+
+/**
+ * The value of `getBucketVersioning`, and of `putBucketVersioning` (with the state it set).
+ *
+ * @example
+ * ```ts
+ * rx.getBucketVersioning('photos').subscribe((r) => r.ok && console.log(r.val.status)); // 'Enabled', 'Suspended' or 'Unversioned'
+ * ```
+ */
+export interface BucketVersioning {
+  readonly bucket: string;
+  /** `Unversioned` until versioning was first enabled; once enabled a bucket can only be `Suspended`. */
+  readonly status: 'Enabled' | 'Suspended' | 'Unversioned';
+  readonly raw: GetBucketVersioningCommandOutput | PutBucketVersioningCommandOutput;
+}
+
+/**
+ * One version of an object in an {@link ObjectVersionPage} (not emitted on its own).
+ *
+ * @example
+ * ```ts
+ * rx.listObjectVersions('photos').pipe(filterResultOk(), mergeMap((page) => page.versions))
+ *   .subscribe((v: ObjectVersionSummary) => console.log(v.key, v.versionId, v.isLatest ? '(latest)' : ''));
+ * ```
+ */
+export interface ObjectVersionSummary {
+  readonly key: string;
+  readonly versionId: string;
+  readonly isLatest: boolean;
+  readonly size: number;
+  readonly etag: string | undefined;
+  readonly lastModified: Date | undefined;
+}
+
+/**
+ * A delete marker in an {@link ObjectVersionPage} (not emitted on its own): the key looks deleted while it is
+ * the latest version; deleting the marker (by its `versionId`) brings the previous version back.
+ *
+ * @example
+ * ```ts
+ * rx.listObjectVersions('photos').pipe(filterResultOk(), mergeMap((page) => page.deleteMarkers))
+ *   .subscribe((m: DeleteMarkerSummary) => rx.deleteObject('photos', m.key, { versionId: m.versionId }).subscribe());
+ * ```
+ */
+export interface DeleteMarkerSummary {
+  readonly key: string;
+  readonly versionId: string;
+  readonly isLatest: boolean;
+  readonly lastModified: Date | undefined;
+}
+
+/**
+ * A value of `listObjectVersions`: one per page, in order and lazily (as `listObjects` pages); the last page has
+ * `isLast: true`.
+ *
+ * @example
+ * ```ts
+ * rx.listObjectVersions('photos', { prefix: 'cat' }).subscribe((r) => {
+ *   if (r.ok) console.log(`page ${r.val.pageNumber}: ${r.val.versions.length} versions, ${r.val.deleteMarkers.length} markers`);
+ * });
+ * ```
+ */
+export interface ObjectVersionPage {
+  readonly bucket: string;
+  readonly prefix: string | undefined;
+  readonly pageNumber: number;
+  readonly versions: readonly ObjectVersionSummary[];
+  readonly deleteMarkers: readonly DeleteMarkerSummary[];
+  readonly commonPrefixes: readonly string[];
+  readonly isLast: boolean;
+  readonly raw: ListObjectVersionsCommandOutput;
+}
+
+/**
+ * The value of `getObjectTagging` (the object's tags) and `putObjectTagging` (the tags it set).
+ *
+ * @example
+ * ```ts
+ * rx.getObjectTagging('docs', 'plan.txt').subscribe((r) => r.ok && console.log(r.val.tags['project']));
+ * ```
+ */
+export interface ObjectTagging {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly raw: GetObjectTaggingCommandOutput | PutObjectTaggingCommandOutput;
+}
+
+/**
+ * The value of `generatePresignedPost`. Signing is local: no
+ * request is sent. A browser form (or any multipart/form-data POST) sends every `fields` entry, then the file
+ * as the last field, `file`, to `url`.
+ *
+ * @example
+ * ```ts
+ * const r = await lastValueFrom(rx.generatePresignedPost('uploads', 'avatars/${filename}', { contentLengthRange: { min: 1, max: 1_000_000 } }));
+ * if (r.ok) {
+ *   const form = new FormData();
+ *   for (const [name, value] of Object.entries(r.val.fields)) form.append(name, value);
+ *   form.append('file', new Blob([bytes]), 'me.png');
+ *   await fetch(r.val.url, { method: 'POST', body: form });
+ * }
+ * ```
+ */
+export interface PresignedPost {
+  readonly url: string;
+  /** The form fields to send before the file: key, policy, signature, credential, date... */
+  readonly fields: Readonly<Record<string, string>>;
+  readonly bucket: string;
+  /** The key, or the key pattern ending in `${filename}`. */
+  readonly key: string;
+  readonly expiresIn: number;
+  readonly expiresAt: Date;
+}

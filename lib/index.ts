@@ -11,7 +11,10 @@ export type {
   BucketList,
   BucketMetadata,
   BucketSummary,
+  BucketVersioning,
+  CopyEvent,
   DataChunk,
+  DeleteMarkerSummary,
   DeleteBatch,
   DeleteFailure,
   DownloadEvent,
@@ -25,7 +28,11 @@ export type {
   ObjectMetadata,
   ObjectPage,
   ObjectSummary,
+  ObjectTagging,
+  ObjectVersionPage,
+  ObjectVersionSummary,
   ObjectWritten,
+  PresignedPost,
   PresignedUrl,
   PresignMethod,
   SizedTransferProgress,
@@ -43,7 +50,15 @@ export type { PutBody, PutChecksum, PutObjectOptions } from './operations/put-ob
 export type { ByteRange, GetObjectOptions } from './operations/get-object';
 export type { GetObjectMetadataOptions } from './operations/get-object-metadata';
 export type { ListObjectsOptions } from './operations/list-objects';
-export type { CopyObjectOptions } from './operations/copy-object';
+export type { CopyObjectOptions, CopyParams } from './operations/copy-object';
+export type { DeleteObjectOptions } from './operations/delete-object';
+export type { PresignPostOptions, PostPolicyCondition } from './operations/generate-presigned-post';
+export type { ListObjectVersionsOptions } from './operations/list-object-versions';
+export type { ObjectTaggingOptions } from './operations/get-object-tagging';
+export type { ObjectRef } from './internal/copy-source';
+export type { SseCustomerKey } from './internal/sse';
+export type { ObjectTags } from './internal/tags';
+export type { WriteOptions, WriteParams } from './internal/upload-options';
 export type { MoveObjectOptions } from './operations/move-object';
 export type { UploadFileOptions } from './operations/upload-file';
 export type { UploadStreamOptions } from './operations/upload-stream';

@@ -8,16 +8,20 @@ import type {
   BucketDeleted,
   BucketList,
   BucketMetadata,
+  BucketVersioning,
+  CopyEvent,
   DeleteBatch,
   DownloadEvent,
   FileUploadEvent,
   MoveEvent,
   ObjectBody,
-  ObjectCopied,
   ObjectDeleted,
   ObjectMetadata,
   ObjectPage,
+  ObjectTagging,
+  ObjectVersionPage,
   ObjectWritten,
+  PresignedPost,
   PresignedUrl,
   PresignMethod,
   StreamEvent,
@@ -30,7 +34,7 @@ import { watchedHandlerOptions, type TimeoutOptions } from './internal/timeouts'
 import { copyObject, type CopyObjectOptions } from './operations/copy-object';
 import { createBucket, type CreateBucketOptions } from './operations/create-bucket';
 import { deleteBucket } from './operations/delete-bucket';
-import { deleteObject } from './operations/delete-object';
+import { deleteObject, type DeleteObjectOptions } from './operations/delete-object';
 import { deleteObjects } from './operations/delete-objects';
 import { generatePresignedUrl, type PresignOptions } from './operations/generate-presigned-url';
 import { getBucketMetadata } from './operations/get-bucket-metadata';
@@ -44,6 +48,14 @@ import { downloadFile, type DownloadFileOptions } from './operations/download-fi
 import { downloadStream, type DownloadStreamOptions } from './operations/download-stream';
 import { uploadFile, type UploadFileOptions } from './operations/upload-file';
 import { uploadStream, type UploadStreamOptions } from './operations/upload-stream';
+import type { ObjectRef } from './internal/copy-source';
+import type { ObjectTags } from './internal/tags';
+import { generatePresignedPost, type PresignPostOptions } from './operations/generate-presigned-post';
+import { getBucketVersioning } from './operations/get-bucket-versioning';
+import { putBucketVersioning } from './operations/put-bucket-versioning';
+import { listObjectVersions, type ListObjectVersionsOptions } from './operations/list-object-versions';
+import { getObjectTagging, type ObjectTaggingOptions } from './operations/get-object-tagging';
+import { putObjectTagging } from './operations/put-object-tagging';
 
 /**
  * How to build an {@link RxS3}: the argument of its constructor. Every field is optional: with none, the SDK's
@@ -239,31 +251,25 @@ export class RxS3 {
   }
 
   /**
-   * Copies an object server-side. One `Ok(ObjectCopied)` or one `Err`, then complete.
+   * Copies an object server-side (a multipart copy above 5 GiB): progress ticks, then one `complete`.
    * @example
    * ```ts
-   * const copied$ = rx.copyObject('photos', 'cat.jpg', 'archive', '2026/cat.jpg');
+   * const copied$ = rx.copyObject({ bucket: 'photos', key: 'cat.jpg' }, { bucket: 'archive', key: '2026/cat.jpg' });
    * ```
    */
-  copyObject(
-    sourceBucket: string,
-    sourceKey: string,
-    targetBucket: string,
-    targetKey: string,
-    options?: CopyObjectOptions,
-  ): Observable<Result<ObjectCopied, S3Error>> {
-    return copyObject(this.context, sourceBucket, sourceKey, targetBucket, targetKey, options);
+  copyObject(source: ObjectRef, target: ObjectRef, options?: CopyObjectOptions): Observable<Result<CopyEvent, S3Error>> {
+    return copyObject(this.context, source, target, options);
   }
 
   /**
-   * Deletes one object. One `Ok(ObjectDeleted)` or one `Err`, then complete.
+   * Deletes one object, or one version of it. One `Ok(ObjectDeleted)` or one `Err`, then complete.
    * @example
    * ```ts
    * const deleted$ = rx.deleteObject('photos', 'cat.jpg');
    * ```
    */
-  deleteObject(bucket: string, key: string): Observable<Result<ObjectDeleted, S3Error>> {
-    return deleteObject(this.context, bucket, key);
+  deleteObject(bucket: string, key: string, options?: DeleteObjectOptions): Observable<Result<ObjectDeleted, S3Error>> {
+    return deleteObject(this.context, bucket, key, options);
   }
 
   /**
@@ -279,21 +285,83 @@ export class RxS3 {
   }
 
   /**
-   * Moves an object (copy, verify, then delete): `Ok({ stage: 'copied' })`, `Ok({ stage: 'deleted' })`, complete.
+   * Moves an object (copy, verify, then delete): progress ticks, `Ok({ kind: 'copied' })`, `Ok({ kind: 'deleted' })`, complete.
    * @example
    * ```ts
-   * rx.moveObject('inbox', 'scan.pdf', 'archive', '2026/scan.pdf').subscribe((r) =>
-   *   console.log(r.ok ? r.val.stage : `${r.val.kind}: ${r.val.message}`));
+   * rx.moveObject({ bucket: 'inbox', key: 'scan.pdf' }, { bucket: 'archive', key: '2026/scan.pdf' }).subscribe((r) =>
+   *   console.log(r.ok ? r.val.kind : `${r.val.kind}: ${r.val.message}`));
    * ```
    */
-  moveObject(
-    sourceBucket: string,
-    sourceKey: string,
-    targetBucket: string,
-    targetKey: string,
-    options?: MoveObjectOptions,
-  ): Observable<Result<MoveEvent, S3Error>> {
-    return moveObject(this.context, sourceBucket, sourceKey, targetBucket, targetKey, options);
+  moveObject(source: ObjectRef, target: ObjectRef, options?: MoveObjectOptions): Observable<Result<MoveEvent, S3Error>> {
+    return moveObject(this.context, source, target, options);
+  }
+
+  /**
+   * Signs a POST policy for a browser form upload; no request is sent. One `Ok(PresignedPost)` or one `Err`, then complete.
+   * @example
+   * ```ts
+   * rx.generatePresignedPost('uploads', 'avatars/${filename}', { contentLengthRange: { min: 1, max: 1_000_000 }, contentTypeStartsWith: 'image/' })
+   *   .subscribe((r) => r.ok && console.log(r.val.url, r.val.fields));
+   * ```
+   */
+  generatePresignedPost(bucket: string, key: string, options?: PresignPostOptions): Observable<Result<PresignedPost, S3Error>> {
+    return generatePresignedPost(this.context, bucket, key, options);
+  }
+
+  /**
+   * Turns a bucket's versioning on (`'Enabled'`) or off (`'Suspended'`). One `Ok(BucketVersioning)` or one `Err`, then complete.
+   * @example
+   * ```ts
+   * rx.putBucketVersioning('photos', 'Enabled').subscribe((r) => r.ok && console.log(r.val.status));
+   * ```
+   */
+  putBucketVersioning(bucket: string, status: 'Enabled' | 'Suspended'): Observable<Result<BucketVersioning, S3Error>> {
+    return putBucketVersioning(this.context, bucket, status);
+  }
+
+  /**
+   * Reads a bucket's versioning state. One `Ok(BucketVersioning)` or one `Err`, then complete.
+   * @example
+   * ```ts
+   * rx.getBucketVersioning('photos').subscribe((r) => r.ok && console.log(r.val.status)); // 'Unversioned' at first
+   * ```
+   */
+  getBucketVersioning(bucket: string): Observable<Result<BucketVersioning, S3Error>> {
+    return getBucketVersioning(this.context, bucket);
+  }
+
+  /**
+   * Lists object versions and delete markers, one `Ok(ObjectVersionPage)` per page, lazily; then complete.
+   * @example
+   * ```ts
+   * rx.listObjectVersions('photos', { prefix: 'cat.jpg' }).pipe(filterResultOk(), mergeMap((page) => page.versions))
+   *   .subscribe((v) => console.log(v.versionId, v.isLatest));
+   * ```
+   */
+  listObjectVersions(bucket: string, options?: ListObjectVersionsOptions): Observable<Result<ObjectVersionPage, S3Error>> {
+    return listObjectVersions(this.context, bucket, options);
+  }
+
+  /**
+   * Reads an object's tags. One `Ok(ObjectTagging)` or one `Err`, then complete.
+   * @example
+   * ```ts
+   * rx.getObjectTagging('docs', 'plan.txt').subscribe((r) => r.ok && console.log(r.val.tags));
+   * ```
+   */
+  getObjectTagging(bucket: string, key: string, options?: ObjectTaggingOptions): Observable<Result<ObjectTagging, S3Error>> {
+    return getObjectTagging(this.context, bucket, key, options);
+  }
+
+  /**
+   * Replaces an object's tags (`{}` removes them). One `Ok(ObjectTagging)` or one `Err`, then complete.
+   * @example
+   * ```ts
+   * rx.putObjectTagging('docs', 'plan.txt', { project: 'apollo' }).subscribe((r) => r.err && console.error(r.val.kind));
+   * ```
+   */
+  putObjectTagging(bucket: string, key: string, tags: ObjectTags, options?: ObjectTaggingOptions): Observable<Result<ObjectTagging, S3Error>> {
+    return putObjectTagging(this.context, bucket, key, tags, options);
   }
 
   /**

@@ -240,20 +240,22 @@ async function main(): Promise<number> {
     });
 
     await step('copyObject', async () => {
-      const copied = await last(rx.copyObject(bucket, 'hello.txt', bucket, 'copies/hello.txt'));
-      return `hello.txt -> copies/hello.txt, ETag ${copied.etag ?? '(none)'}`;
+      // Like a transfer: progress ticks (a copy above 5 GiB goes in parts), then one `complete`.
+      const copied = await last(rx.copyObject({ bucket, key: 'hello.txt' }, { bucket, key: 'copies/hello.txt' }));
+      if (copied.kind !== 'complete') throw new StepFailed('the copy did not complete');
+      return `hello.txt -> copies/hello.txt, ETag ${copied.output.etag ?? '(none)'}`;
     });
 
     await steps('moveObject', async (done) => {
-      // moveObject emits its stages as they happen: copied (and verified against the source), then deleted.
+      // moveObject emits the copy's progress, then copied (verified against the source), then deleted.
       await run<MoveEvent>(
-        rx.moveObject(bucket, 'copies/hello.txt', bucket, 'moved/hello.txt').pipe(
+        rx.moveObject({ bucket, key: 'copies/hello.txt' }, { bucket, key: 'moved/hello.txt' }).pipe(
           tap((result) => {
             if (result.err) return;
             const event = result.val;
-            if (event.stage === 'copied') {
+            if (event.kind === 'copied') {
               done('moveObject copied', `copies/hello.txt -> moved/hello.txt, verified: ${event.verified.size} B, ETag ${event.verified.targetEtag ?? '(none)'}`);
-            } else {
+            } else if (event.kind === 'deleted') {
               done('moveObject deleted', 'copies/hello.txt');
             }
           }),

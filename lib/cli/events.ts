@@ -24,7 +24,7 @@ export type CliEvent =
       readonly objects: readonly ObjectSummary[];
     }
   /** A transfer's progress tick (the library's tick, with what is transferred where). */
-  | (Omit<TransferProgress, 'kind'> & { readonly kind: 'progress'; readonly action: 'upload' | 'download'; readonly source: string; readonly target: string })
+  | (Omit<TransferProgress, 'kind'> & { readonly kind: 'progress'; readonly action: 'upload' | 'download' | 'copy' | 'move'; readonly source: string; readonly target: string })
   /** A step of a move: the data is at the target (and verified), before the source is deleted. */
   | { readonly kind: 'stage'; readonly action: 'move'; readonly stage: 'copied'; readonly source: string; readonly target: string }
   /** One action finished. */
@@ -41,8 +41,17 @@ export type CliEvent =
     }
   /** `--dry-run`: what would have been done. */
   | { readonly kind: 'dryrun'; readonly action: Action; readonly source: string | undefined; readonly target: string; readonly size?: number }
-  /** `presign`. */
-  | { readonly kind: 'presigned'; readonly method: string; readonly url: string; readonly bucket: string; readonly key: string; readonly expiresIn: number; readonly expiresAt: Date }
+  /** `presign` (`fields`: the form fields of a POST policy). */
+  | {
+      readonly kind: 'presigned';
+      readonly method: string;
+      readonly url: string;
+      readonly bucket: string;
+      readonly key: string;
+      readonly expiresIn: number;
+      readonly expiresAt: Date;
+      readonly fields?: Readonly<Record<string, string>>;
+    }
   /** `stat s3://bucket/key`. */
   | {
       readonly kind: 'object';

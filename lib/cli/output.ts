@@ -110,7 +110,8 @@ export function humanLines(event: CliEvent, humanReadable = false): string[] {
     case 'dryrun':
       return [`(dryrun) ${event.action}: ${event.source === undefined ? '' : `${event.source} to `}${event.target}${event.size === undefined ? '' : ` (${formatBytes(event.size)})`}`];
     case 'presigned':
-      return [event.url];
+      // A POST policy: the URL, then the form fields (name=value) to send before the file.
+      return [event.url, ...Object.entries(event.fields ?? {}).map(([name, value]) => `${name}=${value}`)];
     case 'object': {
       const rows: Array<[string, string]> = [
         ['Size', `${event.size} (${formatBytes(event.size)})`],

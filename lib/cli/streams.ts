@@ -1,6 +1,6 @@
 /** The pieces the commands share: transfer events, "then delete the source", a promise as a Result stream, deleting under a prefix. */
 import { catchError, concat, concatMap, defer, EMPTY, from, map, of, type Observable } from 'rxjs';
-import { Err, Ok, toS3Error, type DownloadEvent, type ErrorContext, type Result, type RxS3, type S3Error, type StreamEvent, type UploadEvent } from '../index';
+import { Err, Ok, toS3Error, type CopyEvent, type DownloadEvent, type ErrorContext, type Result, type RxS3, type S3Error, type StreamEvent, type UploadEvent } from '../index';
 import type { CliEvent, CliStream } from './events';
 import { s3Url } from './location';
 
@@ -9,10 +9,10 @@ import { s3Url } from './location';
  * time it took. `Err` passes through.
  */
 export function transferEvents(
-  action: 'upload' | 'download',
+  action: 'upload' | 'download' | 'copy',
   source: string,
   target: string,
-  events$: Observable<Result<UploadEvent | DownloadEvent | StreamEvent, S3Error>>,
+  events$: Observable<Result<UploadEvent | DownloadEvent | StreamEvent | CopyEvent, S3Error>>,
 ): CliStream {
   return defer(() => {
     let elapsedMs = 0;

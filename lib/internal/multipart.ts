@@ -12,8 +12,12 @@ import { s3Error, toS3Error, type ErrorContext } from '../errors';
 import type { UploadOutput } from '../events';
 import type { ClientContext } from './context';
 import { countRequestBody } from './counting-body';
+import { tagCompleted } from './tags';
+import { ensureAbsent } from './if-none-match';
 import type { PartSource } from './part-source';
 import { PartCounter, type ProgressMeter } from './progress';
+import type { SseCustomerFields } from './sse';
+import type { WriteParams } from './upload-options';
 
 const MiB = 1024 * 1024;
 /** S3's limits for multipart uploads. */
@@ -32,6 +36,10 @@ export interface UploadPlan {
   readonly contentType: string | undefined;
   readonly partSize: number;
   readonly concurrency: number;
+  /** SDK fields for PutObject / CreateMultipartUpload (tags, SSE, IfNoneMatch...); typed fields above win. */
+  readonly params?: WriteParams;
+  /** SSE-C fields every later request on the upload carries (parts, Complete, HEAD). */
+  readonly sseCustomer?: SseCustomerFields;
 }
 
 /**
@@ -55,6 +63,7 @@ export function partSizeFor(partNumber: number, requested: number, totalSize: nu
 export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: PartSource, meter: ProgressMeter, signal: AbortSignal): Promise<UploadOutput> {
   const context: ErrorContext = { operation: 'upload', bucket: plan.bucket, key: plan.key };
   const target = { Bucket: plan.bucket, Key: plan.key };
+  await ensureAbsent(ctx, { ...plan, ifNoneMatch: plan.params?.IfNoneMatch }, context, signal);
   meter.setTotal(source.size);
   meter.start();
   const firstSize = partSizeFor(1, plan.partSize, source.size);
@@ -66,14 +75,14 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
     s3Error('Integrity', context, `the source gave ${size} bytes, not the ${source.size ?? '?'} announced; nothing was stored`);
   if (fitsOnePart) {
     if (source.size !== undefined && first.length !== source.size) throw sizeMismatch(first.length);
-    const command = new PutObjectCommand({ ...target, Body: first, ContentLength: first.length, ContentType: plan.contentType, Metadata: plan.metadata });
+    const command = new PutObjectCommand({ ...plan.params, ...target, Body: first, ContentLength: first.length, ContentType: plan.contentType, Metadata: plan.metadata });
     countRequestBody(command, new PartCounter(meter));
     const put = await ctx.client.send(command, { abortSignal: signal });
     return { bucket: plan.bucket, key: plan.key, size: first.length, etag: put.ETag, versionId: put.VersionId, parts: 1, uploadId: undefined };
   }
 
   // Not aborted mid-flight: an upload the server created after we stopped listening would be stranded unseen.
-  const created = await ctx.client.send(new CreateMultipartUploadCommand({ ...target, ContentType: plan.contentType, Metadata: plan.metadata }));
+  const created = await ctx.client.send(new CreateMultipartUploadCommand({ ...plan.params, ...target, ContentType: plan.contentType, Metadata: plan.metadata }));
   const uploadId = created.UploadId;
   if (uploadId === undefined) throw s3Error('ServiceError', context, 'CreateMultipartUpload answered no UploadId');
   if (signal.aborted) {
@@ -96,7 +105,7 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
       if (partNumber > MAX_PARTS) throw s3Error('InvalidInput', context, `the data needs more than ${MAX_PARTS} parts; raise partSize`);
       const number = partNumber;
       size += body.length;
-      const command = new UploadPartCommand({ ...target, UploadId: uploadId, PartNumber: number, Body: body, ContentLength: body.length });
+      const command = new UploadPartCommand({ ...plan.sseCustomer, ...target, UploadId: uploadId, PartNumber: number, Body: body, ContentLength: body.length });
       countRequestBody(command, new PartCounter(meter));
       const part = body;
       const sent: Promise<void> = ctx.client.send(command, { abortSignal: parts.signal }).then(
@@ -122,30 +131,39 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
     if (source.size !== undefined && size !== source.size) throw sizeMismatch(size);
 
     const done = await ctx.client.send(
-      new CompleteMultipartUploadCommand({ ...target, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
+      new CompleteMultipartUploadCommand({ ...plan.sseCustomer, IfNoneMatch: plan.params?.IfNoneMatch, ...target, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
       { abortSignal: signal },
     );
     // Some servers (Ceph RGW) answer an empty ETag here; HeadObject has the right one.
-    const etag = done.ETag !== undefined && done.ETag !== '' ? done.ETag : (await ctx.client.send(new HeadObjectCommand(target), { abortSignal: signal })).ETag;
+    const etag = done.ETag !== undefined && done.ETag !== '' ? done.ETag : (await ctx.client.send(new HeadObjectCommand({ ...plan.sseCustomer, ...target }), { abortSignal: signal })).ETag;
+    await tagCompleted(ctx, { bucket: plan.bucket, key: plan.key, versionId: done.VersionId }, plan.params?.Tagging, context, signal);
     return { bucket: plan.bucket, key: plan.key, size, etag, versionId: done.VersionId, parts: completed.length, uploadId };
   } catch (cause) {
     // The source failed or was stopped while parts were in flight: let them settle (they are aborted with the
     // rest), so no part reaches the server after AbortMultipartUpload.
     parts.abort(cause);
     await Promise.allSettled(inFlight);
-    if (await abortUpload(ctx, plan, uploadId)) throw cause;
-    const error = toS3Error(cause, context);
-    throw { ...error, message: `${error.message}; aborting multipart upload ${uploadId} failed too: its parts may remain until a lifecycle rule removes them` };
+    return await abandonUpload(ctx, plan, uploadId, cause, context);
   } finally {
     signal.removeEventListener('abort', stopParts);
   }
 }
 
 /**
+ * The failure path of every multipart write (uploads and copies): aborts the upload (retried), then rethrows
+ * `cause`; if the abort failed too, throws an error that says the parts may remain.
+ */
+export async function abandonUpload(ctx: ClientContext, plan: Pick<UploadPlan, 'bucket' | 'key'>, uploadId: string, cause: unknown, context: ErrorContext): Promise<never> {
+  if (await abortUpload(ctx, plan, uploadId)) throw cause;
+  const error = toS3Error(cause, context);
+  throw { ...error, message: `${error.message}; aborting multipart upload ${uploadId} failed too: its parts may remain until a lifecycle rule removes them` };
+}
+
+/**
  * AbortMultipartUpload, retried with back-off: it must not be lost to one dropped connection. True when the
  * upload is gone (aborted now, or already).
  */
-async function abortUpload(ctx: ClientContext, plan: UploadPlan, uploadId: string): Promise<boolean> {
+async function abortUpload(ctx: ClientContext, plan: Pick<UploadPlan, 'bucket' | 'key'>, uploadId: string): Promise<boolean> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       await ctx.client.send(new AbortMultipartUploadCommand({ Bucket: plan.bucket, Key: plan.key, UploadId: uploadId }), {

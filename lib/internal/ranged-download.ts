@@ -6,6 +6,7 @@ import { isRetryable, toS3Error, type ErrorContext } from '../errors';
 import type { ClientContext } from './context';
 import { writeAt, type WriteCursor } from './file-writer';
 import type { ProgressMeter } from './progress';
+import type { SseCustomerFields } from './sse';
 
 /** One object version to fetch: every request is pinned to `etag` with If-Match. */
 export interface DownloadPlan {
@@ -17,6 +18,10 @@ export interface DownloadPlan {
   readonly concurrency: number;
   /** The file the bytes end up in (named in local-file errors). */
   readonly filePath: string;
+  /** The version to read, in a versioned bucket. */
+  readonly versionId?: string;
+  /** SSE-C fields, sent with every range. */
+  readonly sseCustomer?: SseCustomerFields;
 }
 
 /**
@@ -105,6 +110,8 @@ async function fetchRange(
     try {
       const answer = await ctx.client.send(
         new GetObjectCommand({
+          ...plan.sseCustomer,
+          VersionId: plan.versionId,
           Bucket: plan.bucket,
           Key: plan.key,
           IfMatch: plan.etag,

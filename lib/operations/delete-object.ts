@@ -8,16 +8,30 @@ import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { checkBucket, checkKey, firstProblem } from '../internal/validate';
 
 /**
- * Deletes one object. Emits one `Ok(ObjectDeleted)` or one `Err`, then completes. Like S3 itself, deleting a key
- * that does not exist succeeds.
+ * Options of `deleteObject` (its last argument).
+ *
+ * @example
+ * ```ts
+ * rx.deleteObject('photos', 'cat.jpg', { versionId: '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY' }) // that version, for good
+ *   .subscribe((r) => r.ok && console.log('deleted version', r.val.versionId));
+ * ```
  */
-export function deleteObject(ctx: ClientContext, bucket: string, key: string): Observable<Result<ObjectDeleted, S3Error>> {
+export interface DeleteObjectOptions {
+  /** Delete this version for good (in a versioned bucket); without it a versioned bucket gets a delete marker. */
+  readonly versionId?: string;
+}
+
+/**
+ * Deletes one object (or one version of it). Emits one `Ok(ObjectDeleted)` or one `Err`, then completes. Like S3
+ * itself, deleting a key that does not exist succeeds.
+ */
+export function deleteObject(ctx: ClientContext, bucket: string, key: string, options: DeleteObjectOptions = {}): Observable<Result<ObjectDeleted, S3Error>> {
   const context = { operation: 'deleteObject', bucket, key };
   return unlessInvalid(firstProblem(checkBucket(bucket, context), checkKey(key, context)), () =>
     invalidating(ctx, bucket, () => [key],
       fromRequest(context, async (abortSignal) => {
-        const raw = await ctx.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
-        return { bucket, key, raw };
+        const raw = await ctx.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId }), { abortSignal });
+        return { bucket, key, versionId: raw.VersionId ?? options.versionId, deleteMarker: raw.DeleteMarker === true, raw };
       }),
     ),
   );

@@ -12,6 +12,7 @@ import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from '../internal/multipart';
 import { fetchInto } from '../internal/ranged-download';
 import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
+import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
 import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/validate';
 
 /**
@@ -32,6 +33,10 @@ export interface DownloadFileOptions {
   readonly progressInterval?: number;
   /** Timeouts of this call (over the client's `timeouts`), and its deadline: see {@link TimeoutOptions}. */
   readonly timeouts?: TimeoutOptions;
+  /** Download this version (in a versioned bucket) instead of the latest. */
+  readonly versionId?: string;
+  /** The object's SSE-C customer key: sent with the HeadObject and with every ranged GET. */
+  readonly sseCustomerKey?: SseCustomerKey;
 }
 
 /**
@@ -57,6 +62,7 @@ export function downloadFile(ctx: ClientContext, bucket: string, key: string, fi
     options.concurrency === undefined ? undefined : checkCount(options.concurrency, 'concurrency', context, 1, 64),
     options.progressInterval === undefined ? undefined : checkCount(options.progressInterval, 'progressInterval', context, 0),
     checkTimeouts(options.timeouts, context),
+    checkSseCustomerKey(options.sseCustomerKey, context),
   );
   return unlessInvalid(problem, () =>
     fromTransfer<DownloadOutput, never, SizedTransferProgress>(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter, hold }) => {
@@ -65,7 +71,7 @@ export function downloadFile(ctx: ClientContext, bucket: string, key: string, fi
       const dir = await stat(directory);
       if (!dir.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR', path: directory });
 
-      const head = await ctx.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      const head = await ctx.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey) }), { abortSignal: signal });
       const size = head.ContentLength ?? 0;
       meter.setTotal(size);
       meter.start();
@@ -75,7 +81,8 @@ export function downloadFile(ctx: ClientContext, bucket: string, key: string, fi
       // Released in reverse order when the transfer ends, whatever way: close the handle, then delete the temp file.
       const keepTemp = hold(() => unlink(temp).catch(() => undefined));
       hold(() => handle.close().catch(() => undefined));
-      const plan = { bucket, key, size, etag: head.ETag, partSize: options.partSize ?? DEFAULT_PART_SIZE, concurrency: options.concurrency ?? 4, filePath };
+      const plan = { bucket, key, size, etag: head.ETag, partSize: options.partSize ?? DEFAULT_PART_SIZE, concurrency: options.concurrency ?? 4, filePath,
+        versionId: options.versionId, sseCustomer: sseCustomerFields(options.sseCustomerKey) };
       const requests = await fetchInto(ctx, plan, handle, meter, signal);
       await handle.close();
       const written = (await stat(temp)).size;

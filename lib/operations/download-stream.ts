@@ -10,6 +10,7 @@ import { beforeResume } from '../internal/ranged-download';
 import { unlessInvalid } from '../internal/from-command';
 import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
+import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
 import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/validate';
 
 /**
@@ -33,6 +34,10 @@ export interface DownloadStreamOptions {
   readonly writeTo?: Writable;
   /** Timeouts of this call (over the client's `timeouts`), and its deadline: see {@link TimeoutOptions}. */
   readonly timeouts?: TimeoutOptions;
+  /** Stream this version (in a versioned bucket) instead of the latest. */
+  readonly versionId?: string;
+  /** The object's SSE-C customer key, when it is encrypted with one. */
+  readonly sseCustomerKey?: SseCustomerKey;
 }
 
 /** Attempts in a row that deliver no byte before a download gives up. */
@@ -60,6 +65,7 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
     options.progressInterval === undefined ? undefined : checkCount(options.progressInterval, 'progressInterval', context, 0),
     writeTo === undefined || typeof writeTo.write === 'function' ? undefined : s3Error('InvalidInput', context, 'writeTo must be a Node Writable'),
     checkTimeouts(options.timeouts, context),
+    checkSseCustomerKey(options.sseCustomerKey, context),
   );
   return unlessInvalid(problem, () =>
     fromTransfer<{ bucket: string; key: string; size: number; etag: string | undefined }, DataChunk>(
@@ -76,7 +82,7 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
           const before = position;
           try {
             const answer = await ctx.client.send(
-              new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag, Range: position > 0 ? `bytes=${position}-` : undefined }),
+              new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey), IfMatch: etag, Range: position > 0 ? `bytes=${position}-` : undefined }),
               { abortSignal: signal },
             );
             if (!started) {

@@ -6,6 +6,7 @@ import type { ObjectMetadata } from '../events';
 import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { toObjectInfo } from '../internal/object-info';
+import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
 import { checkBucket, checkKey, firstProblem } from '../internal/validate';
 
 /**
@@ -23,6 +24,10 @@ export interface GetObjectMetadataOptions {
    * cache enabled on the client (`new RxS3({ metadataCache: { ... } })`); ignored otherwise. Default false.
    */
   readonly cache?: boolean;
+  /** Read this version (in a versioned bucket) instead of the latest; never answered from the cache. */
+  readonly versionId?: string;
+  /** The object's SSE-C customer key, when it is encrypted with one. */
+  readonly sseCustomerKey?: SseCustomerKey;
 }
 
 /**
@@ -41,13 +46,13 @@ export function getObjectMetadata(
   options: GetObjectMetadataOptions = {},
 ): Observable<Result<ObjectMetadata, S3Error>> {
   const context = { operation: 'getObjectMetadata', bucket, key };
-  const cache = options.cache === true ? ctx.metadataCache : undefined;
+  const cache = options.cache === true && options.versionId === undefined ? ctx.metadataCache : undefined;
   const head = (): Observable<Result<ObjectMetadata, S3Error>> =>
     fromRequest(context, async (abortSignal) => {
-      const raw = await ctx.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
+      const raw = await ctx.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey) }), { abortSignal });
       return { ...toObjectInfo(bucket, key, raw), fromCache: false, raw };
     });
-  return unlessInvalid(firstProblem(checkBucket(bucket, context), checkKey(key, context)), () => {
+  return unlessInvalid(firstProblem(checkBucket(bucket, context), checkKey(key, context), checkSseCustomerKey(options.sseCustomerKey, context)), () => {
     if (cache === undefined) return head();
     return defer(() => {
       const hit = cache.get(bucket, key);

@@ -8,6 +8,7 @@ import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { toObjectInfo } from '../internal/object-info';
 import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
+import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
 import { checkBucket, checkKey, firstProblem } from '../internal/validate';
 
 /**
@@ -45,6 +46,10 @@ export interface GetObjectOptions {
    * the body: a body that stops arriving fails with a `Timeout` error (one you are slow to read does not).
    */
   readonly timeouts?: TimeoutOptions;
+  /** Read this version (in a versioned bucket) instead of the latest. */
+  readonly versionId?: string;
+  /** The object's SSE-C customer key, when it is encrypted with one. */
+  readonly sseCustomerKey?: SseCustomerKey;
 }
 
 /**
@@ -62,13 +67,14 @@ export function getObject(ctx: ClientContext, bucket: string, key: string, optio
     checkKey(key, context),
     range === null ? s3Error('InvalidInput', context, `invalid range ${JSON.stringify(options.range)}`) : undefined,
     checkTimeouts(options.timeouts, context),
+    checkSseCustomerKey(options.sseCustomerKey, context),
   );
   return unlessInvalid(problem, () =>
     fromRequest(
       context,
       async (abortSignal) => {
         const { Body, ...raw } = await ctx.client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: key, Range: range ?? undefined, IfMatch: options.ifMatch }),
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: range ?? undefined, IfMatch: options.ifMatch, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey) }),
           { abortSignal },
         );
         return { ...toObjectInfo(bucket, key, raw), body: Body as Readable, contentRange: raw.ContentRange, raw };

@@ -7,9 +7,12 @@ import { s3Error, type S3Error } from '../errors';
 import type { ObjectWritten } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
+import { ensureAbsent } from '../internal/if-none-match';
+import { sseCustomerFields } from '../internal/sse';
 import { streamOpener } from '../internal/stream-input';
 import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
-import { checkBucket, checkCount, checkKey, checkMetadata, firstProblem } from '../internal/validate';
+import { checkWriteOptions, writeFields, type WriteOptions } from '../internal/upload-options';
+import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/validate';
 
 /**
  * What `putObject` accepts as a body (its third argument): a string (sent as UTF-8), bytes, a Node `Readable`
@@ -38,19 +41,18 @@ export type PutBody = string | Uint8Array | Readable | (() => Readable);
 export type PutChecksum = 'MD5' | 'CRC32' | 'CRC32C' | 'SHA1' | 'SHA256';
 
 /**
- * Options of `putObject` (its last argument).
+ * Options of `putObject` (its last argument): the {@link WriteOptions} shared with uploads (metadata, content
+ * type, tags, `ifNoneMatch`, SSE-C key, the SDK's own fields as `params`), plus a checksum and a stream's length.
  *
  * @example
  * ```ts
  * rx.putObject('notes', 'today.json', JSON.stringify({ mood: 'ok' }), {
  *   contentType: 'application/json', metadata: { author: 'ada' }, checksum: 'MD5',
+ *   tags: { team: 'ops' }, params: { CacheControl: 'no-cache', ServerSideEncryption: 'AES256' },
  * }).subscribe((r) => console.log(r.ok ? r.val.etag : r.val.message));
  * ```
  */
-export interface PutObjectOptions {
-  /** User metadata, stored as `x-amz-meta-*`. */
-  readonly metadata?: Readonly<Record<string, string>>;
-  readonly contentType?: string;
+export interface PutObjectOptions extends WriteOptions {
   /** Have the server verify the body against a checksum computed here. In-memory bodies only. */
   readonly checksum?: PutChecksum;
   /** Required with a stream body: its exact length in bytes. */
@@ -75,7 +77,7 @@ export function putObject(
   const problem = firstProblem(
     checkBucket(bucket, context),
     checkKey(key, context),
-    checkMetadata(options.metadata, context),
+    checkWriteOptions(options, context),
     isStream && options.contentLength === undefined
       ? s3Error('InvalidInput', context, 'a stream body needs contentLength; for a stream of unknown length use uploadStream')
       : undefined,
@@ -89,15 +91,15 @@ export function putObject(
     const open = isStream ? streamOpener(body, context) : undefined;
     return invalidating(ctx, bucket, () => [key],
       fromRequest(context, async (abortSignal) => {
+        await ensureAbsent(ctx, { bucket, key, ifNoneMatch: options.ifNoneMatch, sseCustomer: sseCustomerFields(options.sseCustomerKey) }, context, abortSignal);
         const raw = await ctx.client.send(
           new PutObjectCommand({
+            ...writeFields(options),
             Bucket: bucket,
             Key: key,
             Body: open === undefined ? body as string | Uint8Array : open(),
             // Always sent: without it an empty body goes out with no Content-Length at all.
             ContentLength: options.contentLength ?? (isStream ? undefined : Buffer.byteLength(body)),
-            ContentType: options.contentType,
-            Metadata: options.metadata,
             ...checksumFields(body, options.checksum),
           }),
           { abortSignal },

@@ -140,7 +140,7 @@ describe('cli: rx-s3 commands (child processes)', function () {
       expect(await readdir(into)).to.deep.equal(['data.bin']);
 
       expectSuccess(copy);
-      expect(copy.stdout).to.equal(`copy: ${url('src/data.bin')} to ${url('copies/data.bin')}\n`);
+      expect(copy.stdout).to.match(new RegExp(`^copy: ${url('src/data.bin')} to ${url('copies/data.bin')} \\(6\\.00 MiB in .+/s\\)\\n$`));
       expect(sha256(await body('copies/data.bin'))).to.equal(sha256(data));
 
       expectSuccess(stdout);
@@ -194,8 +194,9 @@ describe('cli: rx-s3 commands (child processes)', function () {
       expect(await exists('mv/down.txt')).to.equal(false);
 
       expectSuccess(across);
-      expect(across.json.map((l) => [l.kind, l.stage ?? l.action])).to.deep.equal([['stage', 'copied'], ['complete', 'move']]);
-      expect(across.json[1]).to.include({ source: url('mv/across.txt'), target: url('mv/elsewhere/across.txt'), size: 9 });
+      // The copy's progress ticks (0, then all 9 bytes), then the verified copy, then the move.
+      expect(across.json.map((l) => [l.kind, l.stage ?? l.action])).to.deep.equal([['progress', 'move'], ['progress', 'move'], ['stage', 'copied'], ['complete', 'move']]);
+      expect(across.json[3]).to.include({ source: url('mv/across.txt'), target: url('mv/elsewhere/across.txt'), size: 9 });
       expect(await exists('mv/across.txt')).to.equal(false);
       expect((await body('mv/elsewhere/across.txt')).toString()).to.equal('go across');
     });

@@ -40,22 +40,22 @@ describe('faults: listing, copy, move, delete', function () {
 
   it('copyObject: throttled once is retried; never answered is one Err(Timeout)', async () => {
     fp.proxy.inject({ match: requests.copy, action: { kind: 'error', status: 503, code: 'SlowDown' } });
-    const [copied] = await collect(client.rx.copyObject(fx.bucket, 'list/00', fx.bucket, 'copy/00'));
+    const copied = (await collect(client.rx.copyObject({ bucket: fx.bucket, key: 'list/00' }, { bucket: fx.bucket, key: 'copy/00' }))).at(-1);
     expect(copied!.ok).to.equal(true);
     fp.proxy.reset();
     fp.proxy.inject({ match: requests.copy, times: Infinity, action: { kind: 'hang' } });
-    expectOneErr(await collect(client.rx.copyObject(fx.bucket, 'list/01', fx.bucket, 'copy/01')), 'Timeout');
+    expectOneErr(await collect(client.rx.copyObject({ bucket: fx.bucket, key: 'list/01' }, { bucket: fx.bucket, key: 'copy/01' })), 'Timeout');
   });
 
   it('moveObject: a copy refused for good loses nothing; a delete that never answers leaves both objects, one Err(Timeout)', async () => {
     fp.proxy.inject({ match: requests.copy, times: Infinity, action: { kind: 'error', status: 500, code: 'InternalError' } });
-    expectOneErr(await collect(client.rx.moveObject(fx.bucket, 'list/02', fx.bucket, 'moved/02')), 'ServiceError');
+    expectOneErr(await collect(client.rx.moveObject({ bucket: fx.bucket, key: 'list/02' }, { bucket: fx.bucket, key: 'moved/02' })), 'ServiceError');
     expect(await exists('list/02')).to.equal(true);
     expect(await exists('moved/02')).to.equal(false);
 
     fp.proxy.reset();
     fp.proxy.inject({ match: requests.deleteObject, times: Infinity, action: { kind: 'hang' } });
-    const results = await collect(client.rx.moveObject(fx.bucket, 'list/03', fx.bucket, 'moved/03'));
+    const results = await collect(client.rx.moveObject({ bucket: fx.bucket, key: 'list/03' }, { bucket: fx.bucket, key: 'moved/03' }));
     expectOneErr(results, 'Timeout');
     expect(await exists('list/03')).to.equal(true);
     expect(await exists('moved/03')).to.equal(true);

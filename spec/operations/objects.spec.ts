@@ -129,9 +129,9 @@ describe('object operations: putObject, getObject, getObjectMetadata, deleteObje
         fx.rx.getObject(fx.bucket, key),
         fx.rx.getObjectMetadata(fx.bucket, key),
         fx.rx.deleteObject(fx.bucket, key),
-        fx.rx.copyObject(fx.bucket, key, fx.bucket, 'b'),
-        fx.rx.copyObject(fx.bucket, 'a', fx.bucket, key),
-        fx.rx.moveObject(fx.bucket, key, fx.bucket, 'b'),
+        fx.rx.copyObject({ bucket: fx.bucket, key }, { bucket: fx.bucket, key: 'b' }),
+        fx.rx.copyObject({ bucket: fx.bucket, key: 'a' }, { bucket: fx.bucket, key }),
+        fx.rx.moveObject({ bucket: fx.bucket, key }, { bucket: fx.bucket, key: 'b' }),
         fx.rx.deleteObjects(fx.bucket, ['fine', key]),
         fx.rx.generatePresignedUrl('GET', fx.bucket, key),
         fx.rx.uploadFile(fx.bucket, key, __filename),
@@ -180,7 +180,7 @@ describe('getObjectMetadata cache', () => {
     await collect(rx.putObject(fx.bucket, 'w', 'much longer'));
     expect((await head('w')).unwrap()).to.include({ contentLength: 11, fromCache: false });
 
-    await collect(rx.copyObject(fx.bucket, 'c1', fx.bucket, 'w'));
+    await collect(rx.copyObject({ bucket: fx.bucket, key: 'c1' }, { bucket: fx.bucket, key: 'w' }));
     expect((await head('w')).unwrap()).to.include({ contentLength: 3, fromCache: false });
 
     await head('w');
@@ -189,7 +189,7 @@ describe('getObjectMetadata cache', () => {
 
     await collect(rx.putObject(fx.bucket, 'm', 'move me'));
     await head('m');
-    await collect(rx.moveObject(fx.bucket, 'm', fx.bucket, 'm2'));
+    await collect(rx.moveObject({ bucket: fx.bucket, key: 'm' }, { bucket: fx.bucket, key: 'm2' }));
     expect((await head('m')).err).to.equal(true);
   });
 

@@ -9,6 +9,7 @@ import {
   DeleteObjectsCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
@@ -126,4 +127,20 @@ export type RealSend = (command: unknown, options?: unknown) => Promise<Record<s
 export function interceptSend(rx: RxS3, fake: (command: unknown, options: unknown, send: RealSend) => Promise<unknown>): sinon.SinonStub {
   const send = rx.client.send.bind(rx.client) as RealSend;
   return sinon.stub(rx.client, 'send').callsFake((command: unknown, options?: unknown) => fake(command, options, send));
+}
+
+/** Deletes every version and delete marker in a (versioned) bucket, then the bucket, with the raw SDK. */
+export async function removeVersionedBucket(client: S3Client, bucket: string): Promise<void> {
+  try {
+    for (;;) {
+      const page = await client.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+      const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key, VersionId: v.VersionId }));
+      if (objects.length === 0) break;
+      await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
+    }
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchBucket') return;
+    // A server without versions (the embedded one): the plain clean-up below empties the bucket.
+  }
+  await removeBucket(client, bucket);
 }

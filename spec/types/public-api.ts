@@ -89,11 +89,23 @@ rx.deleteObjects('b', ['k']).subscribe((result) => {
 });
 assertType<Equals<DeleteFailure['kind'], S3ErrorKind>>();
 
-// Move events narrow on `stage`.
-rx.moveObject('a', 'k', 'b', 'k').subscribe((result) => {
-  if (result.ok && result.val.stage === 'copied') void result.val.verified.size;
-  if (result.ok && result.val.stage === 'deleted') void result.val.delete.key;
+// Move events narrow on `kind`, like every event; copy and move take { bucket, key } objects.
+rx.moveObject({ bucket: 'a', key: 'k' }, { bucket: 'b', key: 'k' }).subscribe((result) => {
+  if (result.ok && result.val.kind === 'copied') void result.val.verified.size;
+  if (result.ok && result.val.kind === 'deleted') void result.val.delete.key;
+  if (result.ok && result.val.kind === 'progress') void result.val.transferredBytes;
 });
+rx.copyObject({ bucket: 'a', key: 'k', versionId: 'v1' }, { bucket: 'b', key: 'k' }).subscribe((result) => {
+  if (result.ok && result.val.kind === 'complete') void result.val.output.parts;
+});
+// @ts-expect-error copyObject no longer takes four strings in a row
+rx.copyObject('a', 'k', 'b', 'k');
+// Typed options win over the SDK's own fields (`params`), which are checked against the SDK's input type.
+rx.putObject('b', 'k', 'x', { contentType: 'text/plain', params: { CacheControl: 'no-cache', StorageClass: 'STANDARD_IA' } });
+// @ts-expect-error Body is the third argument, not a param
+rx.putObject('b', 'k', 'x', { params: { Body: 'y' } });
+// @ts-expect-error ifNoneMatch only takes '*'
+rx.putObject('b', 'k', 'x', { ifNoneMatch: '"etag"' });
 
 // Options are objects with checked fields.
 // @ts-expect-error presign methods are GET, PUT, DELETE and HEAD

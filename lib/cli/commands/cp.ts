@@ -15,6 +15,11 @@ const TRANSFER_OPTIONS: readonly OptionSpec[] = [
   { name: 'concurrency', value: 'N', description: 'Parts or ranges in flight at once, 1 to 64 (default 4).' },
   { name: 'content-type', value: 'TYPE', description: 'Content-Type of the uploaded or copied object.' },
   { name: 'metadata', value: 'K=V[,K=V]', description: 'User metadata of the uploaded or copied object (replaces the source\'s on a copy).' },
+  {
+    name: 'multipart-threshold',
+    value: 'SIZE',
+    description: 'S3 to S3: objects above this are copied in parts (UploadPartCopy), several at once; default and maximum 5GiB.',
+  },
 ];
 
 /** `rx-s3 cp <source> <target>`: local to S3, S3 to local, S3 to S3, stdin to S3, S3 to stdout. */
@@ -103,32 +108,46 @@ function stdinToS3({ ctx, name, upload }: Plan, target: S3Location): CliStream {
   return transferEvents('upload', '-', to, ctx.rx.uploadStream(target.bucket, target.key, ctx.stdin, { ...upload, contentLength: stdinLength() }));
 }
 
-/** A server-side copy; `mv` goes through moveObject (copy, verify, then delete). */
+/**
+ * A server-side copy (a multipart copy with progress above --multipart-threshold, 5GiB by default); `mv` goes
+ * through moveObject (copy, verify, then delete).
+ */
 function s3ToS3({ ctx, move, upload }: Plan, source: S3Location, target: S3Location): CliStream {
   const key = targetKey(target.key, posix.basename(source.key));
   const from = s3Url(source.bucket, source.key);
   const to = s3Url(target.bucket, key);
-  const replace = { metadata: upload.metadata, contentType: upload.contentType };
+  const options = {
+    metadata: upload.metadata,
+    contentType: upload.contentType,
+    partSize: upload.partSize,
+    concurrency: upload.concurrency,
+    multipartThreshold: ctx.options.size('multipart-threshold'),
+  };
   if (ctx.dryRun) return of(Ok<CliEvent>({ kind: 'dryrun', action: move ? 'move' : 'copy', source: from, target: to }));
+  const copyTarget = { bucket: target.bucket, key };
   if (move) {
     return defer(() => {
       let size: number | undefined;
-      return ctx.rx.moveObject(source.bucket, source.key, target.bucket, key, replace).pipe(
+      let elapsedMs: number | undefined;
+      return ctx.rx.moveObject(source, copyTarget, options).pipe(
         map((result): Result<CliEvent, S3Error> =>
           result.map((event): CliEvent => {
-            if (event.stage === 'deleted') return { kind: 'complete', action: 'move', source: from, target: to, size, etag: event.copy.etag };
-            size = event.verified.size;
-            return { kind: 'stage', action: 'move', stage: 'copied', source: from, target: to };
+            switch (event.kind) {
+              case 'progress':
+                elapsedMs = event.elapsedMs;
+                return { ...event, kind: 'progress', action: 'move', source: from, target: to };
+              case 'copied':
+                size = event.verified.size;
+                return { kind: 'stage', action: 'move', stage: 'copied', source: from, target: to };
+              case 'deleted':
+                return { kind: 'complete', action: 'move', source: from, target: to, size, etag: event.copy.etag, parts: event.copy.parts, elapsedMs };
+            }
           }),
         ),
       );
     });
   }
-  return ctx.rx.copyObject(source.bucket, source.key, target.bucket, key, replace).pipe(
-    map((result): Result<CliEvent, S3Error> =>
-      result.map((copied): CliEvent => ({ kind: 'complete', action: 'copy', source: from, target: to, etag: copied.etag })),
-    ),
-  );
+  return transferEvents('copy', from, to, ctx.rx.copyObject(source, copyTarget, options));
 }
 
 /** `cp s3://bucket/key -`: the bytes in order on stdout (progress, if any, on stderr). */

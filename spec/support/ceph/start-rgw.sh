@@ -220,6 +220,13 @@ rgw gc processor max time = 60
 rgw init timeout = 60
 # No background resharding of bucket indexes in a short-lived cluster.
 rgw dynamic resharding = false
+# SSE-C (a customer key in each request) over plain http: the endpoint is loopback-only and test-only.
+# Without this RGW refuses SSE-C requests that do not arrive over TLS (400 InvalidRequest).
+rgw crypt require ssl = false
+# SSE-KMS against Ceph's built-in "testing" key store (a fixed key, test clusters only): requests name it with
+# SSEKMSKeyId=testkey-1.
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = testkey-1=$(head -c 32 /dev/urandom | base64)
 EOF
 
 # All keys in one keyring; ceph-mon --mkfs imports every entity of it into the auth database,
