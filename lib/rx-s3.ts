@@ -1,4 +1,4 @@
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { Result } from 'ts-results';
@@ -24,6 +24,7 @@ import type {
 } from './events';
 import type { ClientContext } from './internal/context';
 import { Cleanups } from './internal/cleanups';
+import { clientFor, configProblem } from './internal/config-check';
 import { MetadataCache, type MetadataCacheOptions } from './internal/metadata-cache';
 import { copyObject, type CopyObjectOptions } from './operations/copy-object';
 import { createBucket, type CreateBucketOptions } from './operations/create-bucket';
@@ -107,7 +108,14 @@ export class RxS3 {
 
   constructor(options: RxS3Options = {}) {
     this.ownsClient = options.client === undefined;
-    this.client = options.client ?? new S3Client(clientConfig(options));
+    // Never throws for a mistyped option: a configuration that cannot work gives a client whose every operation
+    // emits the problem as its one Err(InvalidInput), before any request is sent.
+    this.client = options.client ?? clientFor(clientConfig(options), configProblem({
+      endpoint: options.endpoint ?? options.clientConfig?.endpoint,
+      region: options.region ?? options.clientConfig?.region,
+      credentials: options.credentials ?? options.clientConfig?.credentials,
+      maxAttempts: options.maxAttempts ?? options.clientConfig?.maxAttempts,
+    }));
     const cache = options.metadataCache;
     this.context = {
       client: this.client,

@@ -122,8 +122,9 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
       new CompleteMultipartUploadCommand({ ...target, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
       { abortSignal: signal },
     );
-    // Some servers (Ceph RGW) answer an empty ETag here; HeadObject has the right one.
-    const etag = done.ETag !== undefined && done.ETag !== '' ? done.ETag : (await ctx.client.send(new HeadObjectCommand(target), { abortSignal: signal })).ETag;
+    // Some servers (Ceph RGW) answer an empty ETag here; HeadObject has the right one. The object is stored
+    // whatever that HEAD answers (write-only credentials get 403): its failure leaves the ETag unknown, no more.
+    const etag = done.ETag !== undefined && done.ETag !== '' ? done.ETag : await completedEtag(ctx, target, signal);
     return { bucket: plan.bucket, key: plan.key, size, etag, versionId: done.VersionId, parts: completed.length, uploadId };
   } catch (cause) {
     if (await abortUpload(ctx, plan, uploadId)) throw cause;
@@ -132,6 +133,11 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
   } finally {
     signal.removeEventListener('abort', stopParts);
   }
+}
+
+/** The ETag of an object just completed, from HeadObject; undefined when that HEAD fails. */
+async function completedEtag(ctx: ClientContext, target: { Bucket: string; Key: string }, signal: AbortSignal): Promise<string | undefined> {
+  return ctx.client.send(new HeadObjectCommand(target), { abortSignal: signal }).then((head) => head.ETag, () => undefined);
 }
 
 /**

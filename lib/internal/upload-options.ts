@@ -1,6 +1,6 @@
 import type { ErrorContext, S3Error } from '../errors';
 import { DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, type UploadPlan } from './multipart';
-import { checkBucket, checkCount, checkKey, checkMetadata, firstProblem } from './validate';
+import { checkBucket, checkCount, checkHeaderValue, checkKey, checkMetadata, firstProblem } from './validate';
 
 /**
  * Options shared by `uploadFile` and `uploadStream` (their last argument). Values out of range make the
@@ -30,6 +30,7 @@ export function checkUploadOptions(bucket: string, key: string, options: UploadO
     checkBucket(bucket, context),
     checkKey(key, context),
     checkMetadata(options.metadata, context),
+    checkHeaderValue(options.contentType, 'contentType', context),
     options.partSize === undefined ? undefined : checkCount(options.partSize, 'partSize', context, MIN_PART_SIZE, MAX_PART_SIZE),
     options.concurrency === undefined ? undefined : checkCount(options.concurrency, 'concurrency', context, 1, 64),
     options.progressInterval === undefined ? undefined : checkCount(options.progressInterval, 'progressInterval', context, 0),

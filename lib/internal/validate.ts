@@ -18,12 +18,35 @@ export function checkBucket(bucket: unknown, context: ErrorContext): S3Error | u
   return undefined;
 }
 
-/** Keys are 1 to 1,024 bytes of UTF-8. */
+/**
+ * A lone UTF-16 surrogate: such a string has no UTF-8 form (`String.prototype.isWellFormed`, which Node 20's
+ * TypeScript lib does not declare), so the SDK fails late with "URI malformed".
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Keys are 1 to 1,024 bytes of well-formed UTF-8. */
 export function checkKey(key: unknown, context: ErrorContext, what = 'key'): S3Error | undefined {
   if (typeof key !== 'string') return s3Error('InvalidInput', context, `${what} must be a string`);
   if (key.length === 0) return s3Error('InvalidInput', context, `${what} must not be empty`);
+  if (LONE_SURROGATE.test(key)) return s3Error('InvalidInput', context, `${what} ${JSON.stringify(key)} is not well-formed Unicode (a lone surrogate)`);
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes > MAX_KEY_BYTES) return s3Error('InvalidInput', context, `${what} is ${bytes} bytes long; the limit is ${MAX_KEY_BYTES}`);
+  return undefined;
+}
+
+/** An optional text that goes into a URL (a listing's prefix, delimiter, start key): well-formed Unicode. */
+export function checkText(value: unknown, name: string, context: ErrorContext): S3Error | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') return s3Error('InvalidInput', context, `${name} must be a string`);
+  if (LONE_SURROGATE.test(value)) return s3Error('InvalidInput', context, `${name} ${JSON.stringify(value)} is not well-formed Unicode (a lone surrogate)`);
+  if (Buffer.byteLength(value, 'utf8') > MAX_KEY_BYTES) return s3Error('InvalidInput', context, `${name} is longer than ${MAX_KEY_BYTES} bytes`);
+  return undefined;
+}
+
+/** An optional HTTP header value (a content type): printable ASCII, as `checkMetadata` asks of metadata values. */
+export function checkHeaderValue(value: unknown, name: string, context: ErrorContext): S3Error | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !HEADER_VALUE.test(value)) return s3Error('InvalidInput', context, `${name} must be printable ASCII, got ${JSON.stringify(value)}`);
   return undefined;
 }
 

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Observable } from 'rxjs';
 import type { Result } from 'ts-results';
 import { s3Error, type S3Error } from '../errors';
 import type { DownloadEvent } from '../events';
 import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
+import { headObject } from '../internal/head-object';
 import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from '../internal/multipart';
 import { fetchInto } from '../internal/ranged-download';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
@@ -59,7 +59,7 @@ export function downloadFile(ctx: ClientContext, bucket: string, key: string, fi
       const dir = await stat(directory);
       if (!dir.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR', path: directory });
 
-      const head = await ctx.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      const head = await headObject(ctx, context, { Bucket: bucket, Key: key }, signal);
       const size = head.ContentLength ?? 0;
       meter.setTotal(size);
       meter.start();

@@ -7,7 +7,7 @@ import { s3Error, type S3Error } from '../errors';
 import type { ObjectWritten } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
-import { checkBucket, checkCount, checkKey, checkMetadata, firstProblem } from '../internal/validate';
+import { checkBucket, checkCount, checkHeaderValue, checkKey, checkMetadata, firstProblem } from '../internal/validate';
 
 /**
  * What `putObject` accepts as a body (its third argument): a string (sent as UTF-8), bytes, or a Node `Readable`.
@@ -71,6 +71,7 @@ export function putObject(
     checkBucket(bucket, context),
     checkKey(key, context),
     checkMetadata(options.metadata, context),
+    checkHeaderValue(options.contentType, 'contentType', context),
     isStream && options.contentLength === undefined
       ? s3Error('InvalidInput', context, 'a stream body needs contentLength; for a stream of unknown length use uploadStream')
       : undefined,

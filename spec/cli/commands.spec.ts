@@ -366,7 +366,7 @@ describe('cli: rx-s3 commands (child processes)', function () {
       expectSuccess(withProfile);
       expect(withProfile.stdout).to.include('a.txt');
       expect(unknownProfile.code).to.equal(1);
-      expect(unknownProfile.stderr).to.match(/^rx-s3: Unknown: no credentials found \(in profile 'no-such-profile' of the shared config and credentials files\)/);
+      expect(unknownProfile.stderr).to.match(/^rx-s3: NoCredentials: no credentials found \(in profile 'no-such-profile' of the shared config and credentials files\)/);
       expect(unknownProfile.stderr.split('\n').filter(Boolean)).to.have.length(1);
     });
   });
