@@ -11,7 +11,8 @@
  *
  * - `InvalidInput`: rejected locally before any request was sent (bad bucket name, empty key, TTL out of range...).
  * - `LocalFile`: a local file-system failure (missing source file, missing destination directory, disk full...).
- * - `Integrity`: the data did not verify (a copy whose size or ETag differs, a download whose size is wrong).
+ * - `Integrity`: the data did not verify (a copy whose size or ETag differs, a download whose size is wrong or
+ *   whose bytes do not match the object's CRC32, a source that changed while it was uploaded).
  * - `Network` / `Timeout`: the request did not get an HTTP answer.
  * - `NoCredentials`: no credentials could be loaded (none given, no environment variables, no usable profile);
  *   nothing was sent.
@@ -231,6 +232,10 @@ export function toS3Error(cause: unknown, context: ErrorContext): S3Error {
 
   if (!isService && name === CONFIGURATION_ERROR) {
     return { kind: 'InvalidInput', ...where, code: 'InvalidConfiguration', message, cause };
+  }
+  // The SDK's own check of a response checksum (flexible checksums) fails the body stream with this message.
+  if (!isService && /^Checksum mismatch/.test(message)) {
+    return { kind: 'Integrity', ...where, code: 'ChecksumMismatch', message, cause };
   }
   if (!isService && name === 'CredentialsProviderError') {
     return {

@@ -11,6 +11,7 @@ import { s3Error, toS3Error, type ErrorContext } from '../errors';
 import type { UploadOutput } from '../events';
 import type { ClientContext } from './context';
 import { countRequestBody } from './counting-body';
+import { Crc32, crc32Of, sendsChecksums, withDigest } from './integrity';
 import type { PartSource } from './part-source';
 import { PartCounter, type ProgressMeter } from './progress';
 
@@ -29,6 +30,13 @@ export interface UploadPlan {
   readonly contentType: string | undefined;
   readonly partSize: number;
   readonly concurrency: number;
+  /** Record the whole object's CRC32 in its metadata (`rxs3-crc32`), for downloads to verify. */
+  readonly integrity: boolean;
+  /**
+   * The whole object's CRC32 when known before the upload (a file's, from a first reading): a multipart upload
+   * needs it at CreateMultipartUpload, before the parts are read. Without it, a multipart upload records none.
+   */
+  readonly digest?: string;
 }
 
 /**
@@ -63,14 +71,25 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
     s3Error('Integrity', context, `the source gave ${size} bytes, not the ${source.size ?? '?'} announced; nothing was stored`);
   if (fitsOnePart) {
     if (source.size !== undefined && first.length !== source.size) throw sizeMismatch(first.length);
-    const command = new PutObjectCommand({ ...target, Body: first, ContentLength: first.length, ContentType: plan.contentType, Metadata: plan.metadata });
+    const digest = plan.integrity ? crc32Of(first) : undefined;
+    const command = new PutObjectCommand({ ...target, Body: first, ContentLength: first.length, ContentType: plan.contentType, Metadata: withDigest(plan.metadata, digest) });
     countRequestBody(command, new PartCounter(meter));
     const put = await ctx.client.send(command, { abortSignal: signal });
     return { bucket: plan.bucket, key: plan.key, size: first.length, etag: put.ETag, versionId: put.VersionId, parts: 1, uploadId: undefined };
   }
 
   // Not aborted mid-flight: an upload the server created after we stopped listening would be stranded unseen.
-  const created = await ctx.client.send(new CreateMultipartUploadCommand({ ...target, ContentType: plan.contentType, Metadata: plan.metadata }));
+  // With flexible checksums (the SDK's default on AWS), as lib-storage does and more: declare CRC32 as a
+  // full-object checksum, send each part's CRC32 (computed here, so the SDK need not) and the whole object's at
+  // Complete: the server verifies every part and the whole. `whole` runs over the parts in order (read in order).
+  const flexible = await sendsChecksums(ctx.client);
+  const whole = flexible ? new Crc32() : undefined;
+  const created = await ctx.client.send(new CreateMultipartUploadCommand({
+    ...target,
+    ContentType: plan.contentType,
+    Metadata: withDigest(plan.metadata, plan.integrity ? plan.digest : undefined),
+    ...(flexible ? { ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT' } : {}),
+  }));
   const uploadId = created.UploadId;
   if (uploadId === undefined) throw s3Error('ServiceError', context, 'CreateMultipartUpload answered no UploadId');
   if (signal.aborted) {
@@ -93,12 +112,14 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
       if (partNumber > MAX_PARTS) throw s3Error('InvalidInput', context, `the data needs more than ${MAX_PARTS} parts; raise partSize`);
       const number = partNumber;
       size += body.length;
-      const command = new UploadPartCommand({ ...target, UploadId: uploadId, PartNumber: number, Body: body, ContentLength: body.length });
+      const partCrc32 = flexible ? crc32Of(body) : undefined;
+      whole?.update(body);
+      const command = new UploadPartCommand({ ...target, UploadId: uploadId, PartNumber: number, Body: body, ContentLength: body.length, ChecksumCRC32: partCrc32 });
       countRequestBody(command, new PartCounter(meter));
       const part = body;
       const sent: Promise<void> = ctx.client.send(command, { abortSignal: parts.signal }).then(
         (answer) => {
-          completed[number - 1] = { PartNumber: number, ETag: answer.ETag };
+          completed[number - 1] = { PartNumber: number, ETag: answer.ETag, ...(partCrc32 === undefined ? {} : { ChecksumCRC32: partCrc32 }) };
           source.release(part); // sent and answered: nothing reads it any more
         },
         (cause: unknown) => {
@@ -117,9 +138,18 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
     if (failure !== undefined) throw failure.cause;
     signal.throwIfAborted();
     if (source.size !== undefined && size !== source.size) throw sizeMismatch(size);
+    const wholeCrc32 = whole?.base64();
+    if (wholeCrc32 !== undefined && plan.digest !== undefined && wholeCrc32 !== plan.digest) {
+      throw s3Error('Integrity', context, 'the source changed while it was uploaded (its CRC32 differs from the first reading); nothing was stored');
+    }
 
     const done = await ctx.client.send(
-      new CompleteMultipartUploadCommand({ ...target, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
+      new CompleteMultipartUploadCommand({
+        ...target,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: completed },
+        ...(wholeCrc32 === undefined ? {} : { ChecksumCRC32: wholeCrc32, ChecksumType: 'FULL_OBJECT' }),
+      }),
       { abortSignal: signal },
     );
     // Some servers (Ceph RGW) answer an empty ETag here; HeadObject has the right one. The object is stored

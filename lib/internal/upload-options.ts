@@ -1,6 +1,6 @@
 import type { ErrorContext, S3Error } from '../errors';
 import { DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, type UploadPlan } from './multipart';
-import { checkBucket, checkCount, checkHeaderValue, checkKey, checkMetadata, firstProblem } from './validate';
+import { checkBucket, checkCount, checkFlag, checkHeaderValue, checkKey, checkMetadata, firstProblem } from './validate';
 
 /**
  * Options shared by `uploadFile` and `uploadStream` (their last argument). Values out of range make the
@@ -23,6 +23,13 @@ export interface UploadOptions {
   readonly contentType?: string;
   /** At most one progress tick per this many milliseconds (default 100); 0 for a tick on every counted slice. */
   readonly progressInterval?: number;
+  /**
+   * Record the whole object's CRC32 in its user metadata (`x-amz-meta-rxs3-crc32`), which `downloadFile` and
+   * `downloadStream` verify: a byte corrupted on the way in or out becomes `Err(Integrity)`, on any server.
+   * Default true. `uploadFile` reads a multipart file once more to know it before the upload (CRC32: about 0.3
+   * CPU-s/GiB); `uploadStream` records it only for a stream that fits in one part.
+   */
+  readonly integrity?: boolean;
 }
 
 export function checkUploadOptions(bucket: string, key: string, options: UploadOptions, context: ErrorContext): S3Error | undefined {
@@ -34,6 +41,7 @@ export function checkUploadOptions(bucket: string, key: string, options: UploadO
     options.partSize === undefined ? undefined : checkCount(options.partSize, 'partSize', context, MIN_PART_SIZE, MAX_PART_SIZE),
     options.concurrency === undefined ? undefined : checkCount(options.concurrency, 'concurrency', context, 1, 64),
     options.progressInterval === undefined ? undefined : checkCount(options.progressInterval, 'progressInterval', context, 0),
+    checkFlag(options.integrity, 'integrity', context),
   );
 }
 
@@ -45,5 +53,6 @@ export function uploadPlan(bucket: string, key: string, options: UploadOptions):
     contentType: options.contentType,
     partSize: options.partSize ?? DEFAULT_PART_SIZE,
     concurrency: options.concurrency ?? 4,
+    integrity: options.integrity !== false,
   };
 }

@@ -72,6 +72,11 @@ export function checkCount(value: unknown, name: string, context: ErrorContext, 
   return undefined;
 }
 
+/** An optional boolean option. */
+export function checkFlag(value: unknown, name: string, context: ErrorContext): S3Error | undefined {
+  return value === undefined || typeof value === 'boolean' ? undefined : s3Error('InvalidInput', context, `${name} must be true or false, got ${String(value)}`);
+}
+
 /** The first problem of several checks, in order. */
 export function firstProblem(...problems: ReadonlyArray<S3Error | undefined>): S3Error | undefined {
   return problems.find((problem) => problem !== undefined);

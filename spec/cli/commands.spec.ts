@@ -8,6 +8,7 @@ import { lastValueFrom } from 'rxjs';
 import { collect, uniqueBucket, useBucket, useTempDir } from '../support/fixtures';
 import { server } from '../support/server';
 import { runCli, type CliResult, type JsonLine } from './support';
+import { crc32Of as crc32Base64 } from '../../lib/internal/integrity';
 
 const MiB = 1024 * 1024;
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -119,7 +120,7 @@ describe('cli: rx-s3 commands (child processes)', function () {
       expect(last).to.include({ kind: 'complete', action: 'upload', size: data.length, parts: 3, target: url('up/upload.bin') });
       expect(sha256(await body('up/upload.bin'))).to.equal(sha256(data));
       const meta = (await lastValueFrom(fx.rx.getObjectMetadata(fx.bucket, 'up/upload.bin'))).unwrap();
-      expect(meta.metadata).to.deep.equal({ owner: 'cli' });
+      expect(meta.metadata).to.deep.equal({ owner: 'cli', 'rxs3-crc32': crc32Base64(data) });
       expect(meta.contentType).to.equal('application/x-test');
     });
 
