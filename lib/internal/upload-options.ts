@@ -1,6 +1,6 @@
 import type { ErrorContext, S3Error } from '../errors';
 import { DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, type UploadPlan } from './multipart';
-import { checkBucket, checkCount, checkFlag, checkHeaderValue, checkKey, checkMetadata, firstProblem } from './validate';
+import { checkBucket, checkCount, checkFlag, checkHeaderValue, checkMetadata, checkNewKey, firstProblem } from './validate';
 
 /**
  * Options shared by `uploadFile` and `uploadStream` (their last argument). Values out of range make the
@@ -35,7 +35,7 @@ export interface UploadOptions {
 export function checkUploadOptions(bucket: string, key: string, options: UploadOptions, context: ErrorContext): S3Error | undefined {
   return firstProblem(
     checkBucket(bucket, context),
-    checkKey(key, context),
+    checkNewKey(key, context),
     checkMetadata(options.metadata, context),
     checkHeaderValue(options.contentType, 'contentType', context),
     options.partSize === undefined ? undefined : checkCount(options.partSize, 'partSize', context, MIN_PART_SIZE, MAX_PART_SIZE),

@@ -2,12 +2,21 @@ import { s3Error, type ErrorContext, type S3Error } from '../errors';
 
 /** The one place for the rules rx-s3 checks locally, before any request is sent. Each returns a problem or undefined. */
 
+/** A value as a message shows it; never throws (`JSON.stringify` does on a BigInt, a template on a Symbol). */
+export function show(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return typeof value === 'bigint' ? `${value.toString()}n` : Object.prototype.toString.call(value);
+  }
+}
+
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** S3's bucket naming rules for general-purpose buckets (3-63 chars, lower case, digits, dots, hyphens). */
 export function checkBucket(bucket: unknown, context: ErrorContext): S3Error | undefined {
-  const invalid = (why: string): S3Error => s3Error('InvalidInput', context, `invalid bucket name ${JSON.stringify(bucket)}: ${why}`);
+  const invalid = (why: string): S3Error => s3Error('InvalidInput', context, `invalid bucket name ${show(bucket)}: ${why}`);
   if (typeof bucket !== 'string') return invalid('must be a string');
   if (bucket.length < 3 || bucket.length > 63) return invalid('must be 3 to 63 characters long');
   if (!BUCKET_NAME.test(bucket)) {
@@ -46,12 +55,30 @@ export function checkText(value: unknown, name: string, context: ErrorContext): 
 /** An optional HTTP header value (a content type): printable ASCII, as `checkMetadata` asks of metadata values. */
 export function checkHeaderValue(value: unknown, name: string, context: ErrorContext): S3Error | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !HEADER_VALUE.test(value)) return s3Error('InvalidInput', context, `${name} must be printable ASCII, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || !HEADER_VALUE.test(value)) return s3Error('InvalidInput', context, `${name} must be printable ASCII, got ${show(value)}`);
   return undefined;
 }
 
 /** The longest key S3 accepts, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
+
+/**
+ * Characters XML 1.0 cannot carry, or carries changed (a carriage return is read back as a line feed): a key with
+ * one can be written and read, but a listing (XML) names it differently, so it could never be found, copied by
+ * listing, or cleaned up by prefix. rx-s3 refuses to create such keys; reading and deleting existing ones works.
+ */
+// eslint-disable-next-line no-control-regex
+const NOT_IN_XML = /[\u0000-\u0008\u000B-\u001F\uFFFE\uFFFF]/;
+
+/** A key rx-s3 is about to create (put, upload, copy or move target): {@link checkKey}, and listable. */
+export function checkNewKey(key: unknown, context: ErrorContext, what = 'key'): S3Error | undefined {
+  const problem = checkKey(key, context, what);
+  if (problem !== undefined || typeof key !== 'string') return problem;
+  const bad = NOT_IN_XML.exec(key);
+  if (bad === null) return undefined;
+  const code = `U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return s3Error('InvalidInput', context, `${what} ${JSON.stringify(key)} contains ${code}, which S3 listings (XML) cannot carry: the object could not be listed back`);
+}
 
 /** The longest a SigV4 presigned URL may live: 7 days. */
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
@@ -94,6 +121,10 @@ export function checkMetadata(metadata: Readonly<Record<string, string>> | undef
     if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
       return s3Error('InvalidInput', context, `metadata value of ${JSON.stringify(name)} must be printable ASCII (encode other text first)`);
     }
+    // HTTP trims header values, and servers drop empty ones: such a value would not come back as given.
+    if (value === '' || value.trim() !== value) {
+      return s3Error('InvalidInput', context, `metadata value of ${JSON.stringify(name)} must not be empty or start or end with a space (HTTP would not keep it)`);
+    }
   }
   return undefined;
 }
@@ -109,7 +140,7 @@ export function checkCopy(
     checkBucket(source.bucket, context),
     checkKey(source.key, context, 'source key'),
     checkBucket(target.bucket, context),
-    checkKey(target.key, context, 'target key'),
+    checkNewKey(target.key, context, 'target key'),
     checkMetadata(metadata, context),
   );
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { concatMap, from, takeWhile, type Observable } from 'rxjs';
 import type { Result } from 'ts-results';
-import type { S3Error } from '../errors';
+import { s3Error, type S3Error } from '../errors';
 import type { DeleteBatch } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
@@ -19,7 +19,10 @@ export const DELETE_BATCH_SIZE = 1000;
  */
 export function deleteObjects(ctx: ClientContext, bucket: string, keys: readonly string[]): Observable<Result<DeleteBatch, S3Error>> {
   const context = { operation: 'deleteObjects', bucket };
-  const problem = firstProblem(checkBucket(bucket, context), ...keys.map((key) => checkKey(key, { ...context, key })));
+  const problem = firstProblem(
+    checkBucket(bucket, context),
+    ...(Array.isArray(keys) ? keys.map((key) => checkKey(key, { ...context, key })) : [s3Error('InvalidInput', context, 'keys must be an array of keys')]),
+  );
   return unlessInvalid(problem, () =>
     from(chunk(keys, DELETE_BATCH_SIZE)).pipe(
       concatMap((batch) => invalidating(ctx, bucket, () => batch, deleteBatch(ctx, bucket, batch))),

@@ -7,7 +7,7 @@ import type { ObjectBody } from '../events';
 import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { toObjectInfo } from '../internal/object-info';
-import { checkBucket, checkKey, firstProblem } from '../internal/validate';
+import { checkBucket, checkKey, firstProblem, show } from '../internal/validate';
 
 /**
  * A byte range, the `range` option of `getObject`: `{ start, end }` (both inclusive; `end` omitted means to the
@@ -54,7 +54,7 @@ export function getObject(ctx: ClientContext, bucket: string, key: string, optio
   const problem = firstProblem(
     checkBucket(bucket, context),
     checkKey(key, context),
-    range === null ? s3Error('InvalidInput', context, `invalid range ${JSON.stringify(options.range)}`) : undefined,
+    range === null ? s3Error('InvalidInput', context, `invalid range ${show(options.range)}`) : undefined,
   );
   return unlessInvalid(problem, () =>
     fromRequest(

@@ -7,7 +7,8 @@ import { s3Error, type S3Error } from '../errors';
 import type { ObjectWritten } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
-import { checkBucket, checkCount, checkHeaderValue, checkKey, checkMetadata, firstProblem } from '../internal/validate';
+import { checkBucket, checkCount, checkFlag, checkHeaderValue, checkMetadata, checkNewKey, firstProblem } from '../internal/validate';
+import { crc32Of, withDigest } from '../internal/integrity';
 
 /**
  * What `putObject` accepts as a body (its third argument): a string (sent as UTF-8), bytes, or a Node `Readable`.
@@ -52,6 +53,11 @@ export interface PutObjectOptions {
   readonly checksum?: PutChecksum;
   /** Required with a stream body: its exact length in bytes. */
   readonly contentLength?: number;
+  /**
+   * Record the body's CRC32 in the object's metadata (`x-amz-meta-rxs3-crc32`), which `downloadFile` and
+   * `downloadStream` verify. In-memory bodies only (a stream's headers go out before its bytes). Default true.
+   */
+  readonly integrity?: boolean;
 }
 
 /**
@@ -69,7 +75,7 @@ export function putObject(
   const isStream = body instanceof Readable;
   const problem = firstProblem(
     checkBucket(bucket, context),
-    checkKey(key, context),
+    checkNewKey(key, context),
     checkMetadata(options.metadata, context),
     checkHeaderValue(options.contentType, 'contentType', context),
     isStream && options.contentLength === undefined
@@ -79,6 +85,7 @@ export function putObject(
       ? s3Error('InvalidInput', context, 'checksum needs an in-memory body (string or bytes); uploadFile checks its parts itself')
       : undefined,
     options.contentLength === undefined ? undefined : checkCount(options.contentLength, 'contentLength', context, 0),
+    checkFlag(options.integrity, 'integrity', context),
   );
   return unlessInvalid(problem, () =>
     invalidating(ctx, bucket, () => [key],
@@ -91,7 +98,7 @@ export function putObject(
             // Always sent: without it an empty body goes out with no Content-Length at all.
             ContentLength: options.contentLength ?? (isStream ? undefined : Buffer.byteLength(body)),
             ContentType: options.contentType,
-            Metadata: options.metadata,
+            Metadata: withDigest(options.metadata, options.integrity === false || isStream ? undefined : crc32Of(typeof body === 'string' ? Buffer.from(body) : body)),
             ...checksumFields(body, options.checksum),
           }),
           { abortSignal },

@@ -2,6 +2,7 @@ import { text } from 'node:stream/consumers';
 import { expect } from 'chai';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { from, lastValueFrom, mergeMap, toArray } from 'rxjs';
+import { crc32Of } from '../../lib/internal/integrity';
 import { collect, commandNames, interceptSend, removeBucket, spySend, uniqueBucket, useBucket } from '../support/fixtures';
 
 /** Keys that break naive URL handling. */
@@ -27,7 +28,7 @@ describe('copyObject, deleteObjects, moveObject', () => {
     expect(results[0]!.unwrap()).to.include({ sourceBucket: fx.bucket, sourceKey: 'src', bucket: other, key: 'dst' });
     expect(await read(other, 'dst')).to.equal('copy me');
     const [head] = await collect(fx.rx.getObjectMetadata(other, 'dst'));
-    expect(head!.unwrap().metadata).to.deep.equal({ color: 'blue' });
+    expect(head!.unwrap().metadata).to.deep.equal({ color: 'blue', 'rxs3-crc32': crc32Of(Buffer.from('copy me')) });
   });
 
   it('copyObject with metadata replaces it', async () => {
