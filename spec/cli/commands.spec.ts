@@ -295,7 +295,7 @@ describe('cli: rx-s3 commands (child processes)', function () {
       expect(human.stdout).to.match(/^ {2}Size: +12 \(12 B\)$/m).and.match(/^ {2}ETag: +"[0-9a-f]{32}"$/m).and.match(/^ {2}Content-Type: +text\/plain$/m);
       expect(human.stdout).to.match(/^ {2}Last-Modified: +\d{4}-\d\d-\d\dT/m).and.match(/^ {2}x-amz-meta-owner: +me$/m);
       expectSuccess(json);
-      expect(json.json[0]).to.deep.include({ kind: 'object', bucket: fx.bucket, key: 'stat/x.txt', size: 12, contentType: 'text/plain', metadata: { owner: 'me' } });
+      expect(json.json[0]).to.deep.include({ kind: 'object', bucket: fx.bucket, key: 'stat/x.txt', size: 12, contentType: 'text/plain', metadata: { owner: 'me', 'rxs3-crc32': crc32Base64(Buffer.from('twelve bytes')) } });
       expectFailure(missing, 1, new RegExp(`^rx-s3: NoSuchKey: ${url('stat/none.txt')} does not exist\\n$`));
       expectSuccess(bucket);
       expect(bucket.stdout).to.match(new RegExp(`^${url()}\\n {2}Region: `));
