@@ -88,6 +88,10 @@ export interface RxS3Options {
  * stream completes; any failure (S3, network, local file, bad input) is one `Err(S3Error)` and then completion,
  * never an `error` notification; unsubscribing aborts what is in flight, cleans up, and nothing is emitted after.
  *
+ * The constructor never throws for an option a user can mistype (an endpoint without `http://`, an `ftp://` one,
+ * an empty region, empty credentials, `maxAttempts` out of range): every operation of such a client emits one
+ * `Err` of kind `InvalidInput` (code `InvalidConfiguration`) that says what is wrong, and sends nothing.
+ *
  * @example
  * ```ts
  * import { RxS3 } from 'rx-s3';
