@@ -12,9 +12,14 @@ import { runs } from './support';
 
 const MiB = 1024 * 1024;
 
-/** Metadata names: header tokens mostly, sometimes not; values: printable ASCII mostly, sometimes not. */
+/**
+ * Metadata names: header tokens mostly, sometimes not; values: printable ASCII mostly, sometimes not. Against an
+ * external server (the Ceph lane) valid names are letters, digits and hyphens only: RGW handles headers CGI-style
+ * and is not known to keep `_` or punctuation in names (not measured here; see docs/reliability.md).
+ */
+const TOKEN = process.env.S3_ENDPOINT ? /^[A-Za-z0-9-]{1,20}$/ : /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}$/;
 const metadataName = fc.oneof(
-  { weight: 5, arbitrary: fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}$/) },
+  { weight: 5, arbitrary: fc.stringMatching(TOKEN) },
   { weight: 1, arbitrary: fc.string({ minLength: 0, maxLength: 10 }) },
 );
 const metadataValue = fc.oneof(
