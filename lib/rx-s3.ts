@@ -119,6 +119,7 @@ export class RxS3 {
       region: options.region ?? options.clientConfig?.region,
       credentials: options.credentials ?? options.clientConfig?.credentials,
       maxAttempts: options.maxAttempts ?? options.clientConfig?.maxAttempts,
+      metadataCache: options.metadataCache,
     }));
     const cache = options.metadataCache;
     this.context = {

@@ -12,6 +12,7 @@ export interface ConfigInput {
   readonly region?: unknown;
   readonly credentials?: unknown;
   readonly maxAttempts?: unknown;
+  readonly metadataCache?: unknown;
 }
 
 /** A DNS label, as the SDK checks regions (it would otherwise fail late, or throw from the constructor on ''). */
@@ -20,7 +21,7 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** The first problem of the options, as a sentence, or undefined. */
 export function configProblem(options: ConfigInput): string | undefined {
-  const { endpoint, region, credentials, maxAttempts } = options;
+  const { endpoint, region, credentials, maxAttempts, metadataCache } = options;
   if (endpoint !== undefined && typeof endpoint === 'string') {
     const shown = JSON.stringify(redactSecrets(endpoint));
     if (!SCHEME.test(endpoint)) return `endpoint ${shown} has no scheme: write http://${redactSecrets(endpoint)} or https://...`;
@@ -43,6 +44,13 @@ export function configProblem(options: ConfigInput): string | undefined {
   }
   if (maxAttempts !== undefined && typeof maxAttempts !== 'function' && (typeof maxAttempts !== 'number' || !Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100)) {
     return `maxAttempts must be a whole number from 1 to 100, got ${String(maxAttempts)}`;
+  }
+  if (typeof metadataCache === 'object' && metadataCache !== null) {
+    const { maxEntries, ttlMs } = metadataCache as { maxEntries?: unknown; ttlMs?: unknown };
+    if (maxEntries !== undefined && !(typeof maxEntries === 'number' && Number.isInteger(maxEntries) && maxEntries >= 1)) {
+      return `metadataCache.maxEntries must be a whole number from 1, got ${String(maxEntries)}`;
+    }
+    if (ttlMs !== undefined && !(typeof ttlMs === 'number' && ttlMs >= 0 && !Number.isNaN(ttlMs))) return `metadataCache.ttlMs must be a number of milliseconds from 0, got ${String(ttlMs)}`;
   }
   return undefined;
 }

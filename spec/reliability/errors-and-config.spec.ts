@@ -139,6 +139,7 @@ describe('configuration: the constructor never throws for what a user can mistyp
     ['a region with a space', { region: 'us east' }, /not a valid region name/],
     ['an empty access key', { credentials: { accessKeyId: '', secretAccessKey: 's' } }, /accessKeyId is missing or empty/],
     ['maxAttempts 0', { maxAttempts: 0 }, /maxAttempts must be a whole number/],
+    ['a metadata cache of -1 entries', { metadataCache: { maxEntries: -1 } }, /metadataCache\.maxEntries must be a whole number/],
   ];
   for (const [label, options, message] of cases) {
     it(`${label}: every operation emits one Err(InvalidInput), nothing is sent`, async () => {
