@@ -29,7 +29,7 @@ import { createInterface } from 'node:readline';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
 import fc from 'fast-check';
-import { RxS3, type Result, type S3Error } from '../lib';
+import { RxS3, toS3Error, type Result, type S3Error } from '../lib';
 import { checkNewKey } from '../lib/internal/validate';
 import { wellFormedKey } from '../spec/property/support';
 
@@ -207,8 +207,13 @@ async function scenario(world: World, n: number, multipart: boolean): Promise<nu
   }
   const [got] = await run('getObject', rx.getObject(bucket, key));
   if (got?.ok) {
-    // getObject hands over the raw body: a byte flipped in transit is the reader's to catch (see docs/reliability.md).
-    await buffer(got.val.body).catch(() => undefined);
+    // getObject checks the body as it is read: a flipped byte fails the stream at its end.
+    const bytes = await buffer(got.val.body).catch((error: unknown) => toS3Error(error, { operation: 'getObject', bucket, key }));
+    if (!Buffer.isBuffer(bytes)) {
+      if (bytes.kind === 'Integrity') countErr('getObject body', bytes);
+      else fail(`getObject body of ${key}: ${bytes.kind}: ${bytes.message}`);
+    } else if (!bytes.equals(data)) fail(`getObject of ${key} gave wrong bytes`);
+    else tally.verified += 1;
   }
   const streamed = await run('downloadStream', rx.downloadStream(bucket, key));
   const streamEnd = streamed[streamed.length - 1];

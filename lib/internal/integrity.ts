@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 
@@ -96,6 +97,26 @@ export function expectedDigest(answer: DigestSource): ExpectedDigest | undefined
 /** The sentence of an `Integrity` error for a digest that did not match. */
 export function mismatch(expected: ExpectedDigest, actual: string): string {
   return `the bytes received do not match the object's CRC32 (${expected.from} ${expected.value}, received ${actual})`;
+}
+
+/**
+ * `body`, passed through a CRC32 check: at its end, a mismatch destroys the stream with an error whose message
+ * starts with "Checksum mismatch" (the SDK's own words, which {@link toS3Error} maps to `Integrity`), so a reader
+ * never takes a corrupted body for a good one. Destroying the result destroys `body`.
+ */
+export function verifyingBody(body: Readable, expected: ExpectedDigest): Readable {
+  const digest = new Crc32();
+  const check = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      digest.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      const actual = digest.base64();
+      done(actual === expected.value ? null : Object.assign(new Error(`Checksum mismatch: ${mismatch(expected, actual)}`), { code: 'ChecksumMismatch' }));
+    },
+  });
+  return pipeline(body, check, () => undefined);
 }
 
 /** The metadata to store: the user's, plus the digest when there is one. */

@@ -7,7 +7,8 @@ import type { ObjectBody } from '../events';
 import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { toObjectInfo } from '../internal/object-info';
-import { checkBucket, checkKey, firstProblem, show } from '../internal/validate';
+import { checkBucket, checkFlag, checkKey, firstProblem, show } from '../internal/validate';
+import { expectedDigest, verifyingBody } from '../internal/integrity';
 
 /**
  * A byte range, the `range` option of `getObject`: `{ start, end }` (both inclusive; `end` omitted means to the
@@ -39,6 +40,12 @@ export interface GetObjectOptions {
   readonly range?: ByteRange;
   /** Only answer if the object's ETag is this one (else `PreconditionFailed`). */
   readonly ifMatch?: string;
+  /**
+   * For a whole-object read of an object with a CRC32 (rx-s3's metadata digest or the server's full-object
+   * checksum): check the body as it is read; a mismatch fails the stream with a "Checksum mismatch" error at its
+   * end (`toS3Error` makes it `Integrity`). Default true; ranged reads are not checked.
+   */
+  readonly integrity?: boolean;
 }
 
 /**
@@ -55,6 +62,7 @@ export function getObject(ctx: ClientContext, bucket: string, key: string, optio
     checkBucket(bucket, context),
     checkKey(key, context),
     range === null ? s3Error('InvalidInput', context, `invalid range ${show(options.range)}`) : undefined,
+    checkFlag(options.integrity, 'integrity', context),
   );
   return unlessInvalid(problem, () =>
     fromRequest(
@@ -64,7 +72,9 @@ export function getObject(ctx: ClientContext, bucket: string, key: string, optio
           new GetObjectCommand({ Bucket: bucket, Key: key, Range: range ?? undefined, IfMatch: options.ifMatch }),
           { abortSignal },
         );
-        return { ...toObjectInfo(bucket, key, raw), body: Body as Readable, contentRange: raw.ContentRange, raw };
+        const expected = range === undefined && options.integrity !== false ? expectedDigest(raw) : undefined;
+        const body = expected === undefined ? (Body as Readable) : verifyingBody(Body as Readable, expected);
+        return { ...toObjectInfo(bucket, key, raw), body, contentRange: raw.ContentRange, raw };
       },
       (late) => late.body.destroy(),
     ),

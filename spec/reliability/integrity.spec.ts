@@ -1,6 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { crc32 } from 'node:zlib';
 import {
   CompleteMultipartUploadCommand,
@@ -148,6 +149,27 @@ describe('integrity: a whole-object CRC32 recorded at upload, verified at downlo
     expect(results.some((r) => r.ok && r.val.kind === 'complete')).to.equal(false);
     const [clean] = (await collect(fx.rx.downloadStream(fx.bucket, 'stream-flip'))).slice(-1);
     expect(clean!.ok && clean!.val.kind).to.equal('complete');
+  });
+
+  it('getObject: a flipped byte fails the body at its end ("Checksum mismatch", toS3Error: Integrity); ranges and integrity: false are not checked', async () => {
+    const data = bytes(70_000, 15);
+    await collect(fx.rx.putObject(fx.bucket, 'get-flip', data));
+    const read = async (options = {}): Promise<Buffer | Error> => {
+      const [got] = await collect(fx.rx.getObject(fx.bucket, 'get-flip', options));
+      if (!got!.ok) throw new Error(got!.val.message);
+      return buffer(got!.val.body).catch((e: Error) => e);
+    };
+    expect(((await read()) as Buffer).equals(data)).to.equal(true);
+    const stub = flipGetBodies(fx.rx, 1234);
+    try {
+      const failed = await read();
+      expect(failed).to.be.instanceOf(Error);
+      expect(toS3Error(failed, { operation: 'getObject' }).kind).to.equal('Integrity');
+      expect(((await read({ integrity: false })) as Buffer)[1234]).to.equal(data[1234]! ^ 0x01);
+      expect(((await read({ range: { start: 0, end: 99 } })) as Buffer).length).to.equal(100);
+    } finally {
+      stub.restore();
+    }
   });
 
   it('a byte flipped on the way up (a server that checks nothing stores it) is caught at download', async () => {
