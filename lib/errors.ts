@@ -11,8 +11,11 @@
  *
  * - `InvalidInput`: rejected locally before any request was sent (bad bucket name, empty key, TTL out of range...).
  * - `LocalFile`: a local file-system failure (missing source file, missing destination directory, disk full...).
- * - `Integrity`: the data did not verify (a copy whose size or ETag differs, a download whose size is wrong).
+ * - `Integrity`: the data did not verify (a copy whose size or ETag differs, a download whose size is wrong or
+ *   whose bytes do not match the object's CRC32, a source that changed while it was uploaded).
  * - `Network` / `Timeout`: the request did not get an HTTP answer.
+ * - `NoCredentials`: no credentials could be loaded (none given, no environment variables, no usable profile);
+ *   nothing was sent.
  * - `ServiceError`: any other error answered by the service (see `code` and `status`).
  * - `Unknown`: a failure rx-s3 could not classify (see `cause`).
  *
@@ -45,6 +48,7 @@ export type S3ErrorKind =
   | 'Integrity'
   | 'Network'
   | 'Timeout'
+  | 'NoCredentials'
   | 'Unknown';
 
 /**
@@ -105,7 +109,42 @@ export interface ErrorContext {
 /** Builds an {@link S3Error} for a failure rx-s3 detected itself (bad input, failed verification...). */
 export function s3Error(kind: S3ErrorKind, context: ErrorContext, message: string, extra: Partial<S3Error> = {}): S3Error {
   const { source: _source, ...where } = context;
-  return { kind, ...where, message, ...extra };
+  return { kind, ...where, message: redactSecrets(message), ...extra };
+}
+
+/**
+ * The `name` of the error every request of a client built from a configuration that cannot work fails with
+ * (a bad endpoint, an empty region...): {@link toS3Error} maps it to `InvalidInput`, code `InvalidConfiguration`.
+ */
+export const CONFIGURATION_ERROR = 'RxS3ConfigurationError';
+
+/**
+ * What must never reach a message: signatures (header or presigned query), session tokens, and the password of
+ * a URL's user info. Applied to every message {@link toS3Error} and {@link s3Error} build.
+ */
+const SECRET_PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/(X-Amz-Signature=)[^&\s"'<]+/gi, '$1[redacted]'],
+  [/(X-Amz-Security-Token=)[^&\s"'<]+/gi, '$1[redacted]'],
+  [/(x-amz-security-token:\s*)\S+/gi, '$1[redacted]'],
+  [/(Signature=)[0-9a-f]{16,}/gi, '$1[redacted]'],
+  [/(<SignatureProvided>)[^<]*/gi, '$1[redacted]'],
+  [/(<StringToSign(?:Bytes)?>)[^<]*/gi, '$1[redacted]'],
+  [/(<CanonicalRequest(?:Bytes)?>)[^<]*/gi, '$1[redacted]'],
+  [/(\/\/[^/\s:@]*:)[^@\s/]+@/g, '$1[redacted]@'],
+];
+
+/**
+ * `text` with signatures, session tokens and URL passwords replaced by `[redacted]`. rx-s3 runs every error
+ * message through it; use it on text of your own that may hold a request or a presigned URL.
+ *
+ * @example
+ * ```ts
+ * import { redactSecrets } from 'rx-s3';
+ * redactSecrets('https://b.s3.amazonaws.com/k?X-Amz-Signature=0a1b'); // '...?X-Amz-Signature=[redacted]'
+ * ```
+ */
+export function redactSecrets(text: string): string {
+  return SECRET_PATTERNS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
 }
 
 /** Service error codes and the kind each maps to. Codes not listed become `ServiceError`. */
@@ -191,10 +230,23 @@ export function toS3Error(thrown: unknown, context: ErrorContext): S3Error {
   const systemCode = asString(error.code);
   const status = typeof error.$metadata?.httpStatusCode === 'number' ? error.$metadata.httpStatusCode : undefined;
   const requestId = asString(error.$metadata?.requestId);
-  const message = asString(error.message) ?? String(thrown);
+  const message = redactSecrets(asString(error.message) ?? String(thrown));
   const cause = thrown instanceof Error ? thrown : new Error(message, { cause: thrown });
   const isService = error.$fault !== undefined || status !== undefined;
 
+  if (!isService && name === CONFIGURATION_ERROR) {
+    return { kind: 'InvalidInput', ...where, code: 'InvalidConfiguration', message, cause };
+  }
+  // The SDK's own check of a response checksum (flexible checksums) fails the body stream with this message.
+  if (!isService && /^Checksum mismatch/.test(message)) {
+    return { kind: 'Integrity', ...where, code: 'ChecksumMismatch', message, cause };
+  }
+  if (!isService && name === 'CredentialsProviderError') {
+    return {
+      kind: 'NoCredentials', ...where, code: name, cause,
+      message: `no credentials: pass \`credentials\`, set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or name a profile (AWS_PROFILE) (${message})`,
+    };
+  }
   if (!isService && systemCode !== undefined && asString(error.path) !== undefined) {
     const path = asString(error.path);
     return { kind: 'LocalFile', ...where, code: systemCode, message: describeFileError(systemCode, path, message), cause };
@@ -335,6 +387,7 @@ export function isRetryable(error: S3Error): boolean {
     case 'InvalidInput':
     case 'LocalFile':
     case 'Integrity':
+    case 'NoCredentials':
     case 'Unknown':
       return false;
     default:

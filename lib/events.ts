@@ -433,7 +433,10 @@ export interface UploadOutput {
   readonly bucket: string;
   readonly key: string;
   readonly size: number;
-  /** The object's ETag (fetched with HeadObject when the server's completion answer lacks it, as Ceph's does). */
+  /**
+   * The object's ETag (fetched with HeadObject when the server's completion answer lacks it, as Ceph's does;
+   * undefined when that HEAD fails, e.g. with write-only credentials: the object is stored all the same).
+   */
   readonly etag: string | undefined;
   readonly versionId: string | undefined;
   /** 1 for a single PutObject, else the number of parts. */

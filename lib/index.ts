@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { RxS3, clientConfig, type RxS3Options } from './rx-s3';
-export { isRetryable, isS3Error, kindOfCode, toS3Error, type S3Error, type S3ErrorKind, type ErrorContext } from './errors';
+export { isRetryable, isS3Error, kindOfCode, redactSecrets, toS3Error, type S3Error, type S3ErrorKind, type ErrorContext } from './errors';
 export type {
   BucketCreated,
   BucketDeleted,

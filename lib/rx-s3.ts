@@ -1,4 +1,4 @@
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { Result } from 'ts-results';
@@ -29,6 +29,7 @@ import type {
 } from './events';
 import type { ClientContext } from './internal/context';
 import { Cleanups } from './internal/cleanups';
+import { clientFor, configProblem } from './internal/config-check';
 import { MetadataCache, type MetadataCacheOptions } from './internal/metadata-cache';
 import { watchedHandlerOptions, type TimeoutOptions } from './internal/timeouts';
 import { copyObject, type CopyObjectOptions } from './operations/copy-object';
@@ -114,6 +115,10 @@ export interface RxS3Options {
  * stream completes; any failure (S3, network, local file, bad input) is one `Err(S3Error)` and then completion,
  * never an `error` notification; unsubscribing aborts what is in flight, cleans up, and nothing is emitted after.
  *
+ * The constructor never throws for an option a user can mistype (an endpoint without `http://`, an `ftp://` one,
+ * an empty region, empty credentials, `maxAttempts` out of range): every operation of such a client emits one
+ * `Err` of kind `InvalidInput` (code `InvalidConfiguration`) that says what is wrong, and sends nothing.
+ *
  * @example
  * ```ts
  * import { RxS3 } from 'rx-s3';
@@ -134,7 +139,15 @@ export class RxS3 {
 
   constructor(options: RxS3Options = {}) {
     this.ownsClient = options.client === undefined;
-    this.client = options.client ?? new S3Client(clientConfig(options));
+    // Never throws for a mistyped option: a configuration that cannot work gives a client whose every operation
+    // emits the problem as its one Err(InvalidInput), before any request is sent.
+    this.client = options.client ?? clientFor(clientConfig(options), configProblem({
+      endpoint: options.endpoint ?? options.clientConfig?.endpoint,
+      region: options.region ?? options.clientConfig?.region,
+      credentials: options.credentials ?? options.clientConfig?.credentials,
+      maxAttempts: options.maxAttempts ?? options.clientConfig?.maxAttempts,
+      metadataCache: options.metadataCache,
+    }));
     const cache = options.metadataCache;
     this.context = {
       client: this.client,

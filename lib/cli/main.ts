@@ -160,9 +160,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 
 /** Adds what to do about failures of the set-up rather than of the request (no credentials, no region). */
 function explain(error: S3Error, connection: Connection): S3Error {
-  if (error.code === 'CredentialsProviderError') {
+  if (error.kind === 'NoCredentials') {
     const where = connection.profile === undefined ? 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or --profile / AWS_PROFILE' : `in profile '${connection.profile}' of the shared config and credentials files`;
-    return { ...error, message: `no credentials found (${where}): ${error.message}` };
+    const sdk = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return { ...error, message: `no credentials found (${where})${sdk}` };
   }
   if (/region is missing/i.test(error.message)) return { ...error, message: `no region: use --region or AWS_REGION (${error.message})` };
   return error;

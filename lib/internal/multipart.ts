@@ -7,13 +7,15 @@ import {
   PutObjectCommand,
   UploadPartCommand,
   type CompletedPart,
+  type HeadObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { s3Error, toS3Error, type ErrorContext } from '../errors';
 import type { UploadOutput } from '../events';
 import type { ClientContext } from './context';
 import { countRequestBody } from './counting-body';
-import { tagCompleted } from './tags';
 import { ensureAbsent } from './if-none-match';
+import { Crc32, crc32Of, sendsChecksums, withDigest } from './integrity';
+import { tagCompleted } from './tags';
 import type { PartSource } from './part-source';
 import { PartCounter, type ProgressMeter } from './progress';
 import type { SseCustomerFields } from './sse';
@@ -40,6 +42,13 @@ export interface UploadPlan {
   readonly params?: WriteParams;
   /** SSE-C fields every later request on the upload carries (parts, Complete, HEAD). */
   readonly sseCustomer?: SseCustomerFields;
+  /** Record the whole object's CRC32 in its metadata (`rxs3-crc32`), for downloads to verify. */
+  readonly integrity: boolean;
+  /**
+   * The whole object's CRC32 when known before the upload (a file's, from a first reading): a multipart upload
+   * needs it at CreateMultipartUpload, before the parts are read. Without it, a multipart upload records none.
+   */
+  readonly digest?: string;
 }
 
 /**
@@ -75,14 +84,26 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
     s3Error('Integrity', context, `the source gave ${size} bytes, not the ${source.size ?? '?'} announced; nothing was stored`);
   if (fitsOnePart) {
     if (source.size !== undefined && first.length !== source.size) throw sizeMismatch(first.length);
-    const command = new PutObjectCommand({ ...plan.params, ...target, Body: first, ContentLength: first.length, ContentType: plan.contentType, Metadata: plan.metadata });
+    const digest = plan.integrity ? crc32Of(first) : undefined;
+    const command = new PutObjectCommand({ ...plan.params, ...target, Body: first, ContentLength: first.length, ContentType: plan.contentType, Metadata: withDigest(plan.metadata, digest) });
     countRequestBody(command, new PartCounter(meter));
     const put = await ctx.client.send(command, { abortSignal: signal });
     return { bucket: plan.bucket, key: plan.key, size: first.length, etag: put.ETag, versionId: put.VersionId, parts: 1, uploadId: undefined };
   }
 
   // Not aborted mid-flight: an upload the server created after we stopped listening would be stranded unseen.
-  const created = await ctx.client.send(new CreateMultipartUploadCommand({ ...plan.params, ...target, ContentType: plan.contentType, Metadata: plan.metadata }));
+  // With flexible checksums (the SDK's default on AWS), as lib-storage does and more: declare CRC32 as a
+  // full-object checksum, send each part's CRC32 (computed here, so the SDK need not) and the whole object's at
+  // Complete: the server verifies every part and the whole. `whole` runs over the parts in order (read in order).
+  const flexible = await sendsChecksums(ctx.client);
+  const whole = flexible ? new Crc32() : undefined;
+  const created = await ctx.client.send(new CreateMultipartUploadCommand({
+    ...plan.params,
+    ...target,
+    ContentType: plan.contentType,
+    Metadata: withDigest(plan.metadata, plan.integrity ? plan.digest : undefined),
+    ...(flexible ? { ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT' } : {}),
+  }));
   const uploadId = created.UploadId;
   if (uploadId === undefined) throw s3Error('ServiceError', context, 'CreateMultipartUpload answered no UploadId');
   if (signal.aborted) {
@@ -105,12 +126,14 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
       if (partNumber > MAX_PARTS) throw s3Error('InvalidInput', context, `the data needs more than ${MAX_PARTS} parts; raise partSize`);
       const number = partNumber;
       size += body.length;
-      const command = new UploadPartCommand({ ...plan.sseCustomer, ...target, UploadId: uploadId, PartNumber: number, Body: body, ContentLength: body.length });
+      const partCrc32 = flexible ? crc32Of(body) : undefined;
+      whole?.update(body);
+      const command = new UploadPartCommand({ ...plan.sseCustomer, ...target, UploadId: uploadId, PartNumber: number, Body: body, ContentLength: body.length, ChecksumCRC32: partCrc32 });
       countRequestBody(command, new PartCounter(meter));
       const part = body;
       const sent: Promise<void> = ctx.client.send(command, { abortSignal: parts.signal }).then(
         (answer) => {
-          completed[number - 1] = { PartNumber: number, ETag: answer.ETag };
+          completed[number - 1] = { PartNumber: number, ETag: answer.ETag, ...(partCrc32 === undefined ? {} : { ChecksumCRC32: partCrc32 }) };
           source.release(part); // sent and answered: nothing reads it any more
         },
         (cause: unknown) => {
@@ -129,13 +152,25 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
     if (failure !== undefined) throw failure.cause;
     signal.throwIfAborted();
     if (source.size !== undefined && size !== source.size) throw sizeMismatch(size);
+    const wholeCrc32 = whole?.base64();
+    if (wholeCrc32 !== undefined && plan.digest !== undefined && wholeCrc32 !== plan.digest) {
+      throw s3Error('Integrity', context, 'the source changed while it was uploaded (its CRC32 differs from the first reading); nothing was stored');
+    }
 
     const done = await ctx.client.send(
-      new CompleteMultipartUploadCommand({ ...plan.sseCustomer, IfNoneMatch: plan.params?.IfNoneMatch, ...target, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
+      new CompleteMultipartUploadCommand({
+        ...plan.sseCustomer,
+        IfNoneMatch: plan.params?.IfNoneMatch,
+        ...target,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: completed },
+        ...(wholeCrc32 === undefined ? {} : { ChecksumCRC32: wholeCrc32, ChecksumType: 'FULL_OBJECT' }),
+      }),
       { abortSignal: signal },
     );
-    // Some servers (Ceph RGW) answer an empty ETag here; HeadObject has the right one.
-    const etag = done.ETag !== undefined && done.ETag !== '' ? done.ETag : (await ctx.client.send(new HeadObjectCommand({ ...plan.sseCustomer, ...target }), { abortSignal: signal })).ETag;
+    // Some servers (Ceph RGW) answer an empty ETag here; HeadObject has the right one. The object is stored
+    // whatever that HEAD answers (write-only credentials get 403): its failure leaves the ETag unknown, no more.
+    const etag = done.ETag !== undefined && done.ETag !== '' ? done.ETag : await completedEtag(ctx, { ...plan.sseCustomer, ...target }, signal);
     await tagCompleted(ctx, { bucket: plan.bucket, key: plan.key, versionId: done.VersionId }, plan.params?.Tagging, context, signal);
     return { bucket: plan.bucket, key: plan.key, size, etag, versionId: done.VersionId, parts: completed.length, uploadId };
   } catch (cause) {
@@ -147,6 +182,11 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
   } finally {
     signal.removeEventListener('abort', stopParts);
   }
+}
+
+/** The ETag of an object just completed, from HeadObject; undefined when that HEAD fails. */
+async function completedEtag(ctx: ClientContext, target: HeadObjectCommandInput, signal: AbortSignal): Promise<string | undefined> {
+  return ctx.client.send(new HeadObjectCommand(target), { abortSignal: signal }).then((head) => head.ETag, () => undefined);
 }
 
 /**

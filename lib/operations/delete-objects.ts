@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { concatMap, from, of, takeWhile, type Observable } from 'rxjs';
 import { Ok, type Result } from 'ts-results';
-import { kindOfCode, type S3Error } from '../errors';
+import { kindOfCode, s3Error, type S3Error } from '../errors';
 import type { DeleteBatch } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
@@ -19,7 +19,10 @@ export const DELETE_BATCH_SIZE = 1000;
  */
 export function deleteObjects(ctx: ClientContext, bucket: string, keys: readonly string[]): Observable<Result<DeleteBatch, S3Error>> {
   const context = { operation: 'deleteObjects', bucket };
-  const problem = firstProblem(checkBucket(bucket, context), ...keys.map((key) => checkKey(key, { ...context, key })));
+  const problem = firstProblem(
+    checkBucket(bucket, context),
+    ...(Array.isArray(keys) ? keys.map((key) => checkKey(key, { ...context, key })) : [s3Error('InvalidInput', context, 'keys must be an array of keys')]),
+  );
   return unlessInvalid(problem, () =>
     keys.length === 0
       ? of(Ok<DeleteBatch>({ bucket, deleted: [], errors: [], raw: undefined }))

@@ -11,7 +11,8 @@ import { unlessInvalid } from '../internal/from-command';
 import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
 import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
-import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/validate';
+import { checkBucket, checkCount, checkFlag, checkKey, firstProblem } from '../internal/validate';
+import { Crc32, expectedDigest, mismatch, type ExpectedDigest } from '../internal/integrity';
 
 /**
  * Options of `downloadStream` (its last argument).
@@ -38,6 +39,12 @@ export interface DownloadStreamOptions {
   readonly versionId?: string;
   /** The object's SSE-C customer key, when it is encrypted with one. */
   readonly sseCustomerKey?: SseCustomerKey;
+  /**
+   * Verify the bytes against the object's whole-object CRC32 when it has one (rx-s3's metadata digest or a
+   * full-object CRC32 the server stores), as they pass: a mismatch ends the stream with `Err(Integrity)` instead
+   * of `complete` (the chunks already emitted are then not the object). Default true.
+   */
+  readonly integrity?: boolean;
 }
 
 /** Attempts in a row that deliver no byte before a download gives up. */
@@ -66,6 +73,7 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
     writeTo === undefined || typeof writeTo.write === 'function' ? undefined : s3Error('InvalidInput', context, 'writeTo must be a Node Writable'),
     checkTimeouts(options.timeouts, context),
     checkSseCustomerKey(options.sseCustomerKey, context),
+    checkFlag(options.integrity, 'integrity', context),
   );
   return unlessInvalid(problem, () =>
     fromTransfer<{ bucket: string; key: string; size: number; etag: string | undefined }, DataChunk>(
@@ -76,6 +84,8 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
         let position = 0;
         let etag: string | undefined;
         let total: number | undefined;
+        let expected: ExpectedDigest | undefined;
+        let digest: Crc32 | undefined;
         let started = false;
         let fruitless = 0;
         for (;;) {
@@ -89,6 +99,9 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
               started = true;
               etag = answer.ETag;
               total = answer.ContentLength;
+              // Resumes never repeat a byte, so one running CRC over every chunk is the whole object's.
+              expected = options.integrity === false ? undefined : expectedDigest(answer);
+              digest = expected === undefined ? undefined : new Crc32();
               meter.setTotal(total);
               meter.start();
             }
@@ -96,12 +109,17 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
             for await (const chunk of body as AsyncIterable<Buffer>) {
               if (total !== undefined && position + chunk.length > total) throw s3Error('Integrity', context, `the server sent more than the ${total} bytes announced`);
               position += chunk.length;
+              digest?.update(chunk);
               if (writeTo === undefined) emit({ kind: 'data', chunk });
               else await write(writeTo, chunk, signal);
               meter.add(chunk.length);
             }
             if (total !== undefined && position !== total) {
               throw Object.assign(new Error(`the body ended at byte ${position} of ${total}`), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+            }
+            const actual = digest?.base64();
+            if (expected !== undefined && actual !== expected.value) {
+              throw s3Error('Integrity', context, `${mismatch(expected, actual ?? '')}: the data emitted is not the object`);
             }
             return { bucket, key, size: position, etag };
           } catch (cause) {

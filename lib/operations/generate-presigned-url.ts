@@ -6,7 +6,7 @@ import { s3Error, type S3Error } from '../errors';
 import type { PresignedUrl, PresignMethod } from '../events';
 import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
-import { checkBucket, checkKey, checkTtl, firstProblem } from '../internal/validate';
+import { checkBucket, checkKey, checkTtl, firstProblem, show } from '../internal/validate';
 
 /**
  * Options of `generatePresignedUrl` (its last argument). A `ttl` out of range makes the operation emit one
@@ -49,7 +49,7 @@ export function generatePresignedUrl(
   const ttl = options.ttl ?? 3600;
   const methodProblem = Object.hasOwn(COMMANDS, method)
     ? undefined
-    : s3Error('InvalidInput', context, `method must be one of GET, PUT, DELETE, HEAD; got ${JSON.stringify(method)}`);
+    : s3Error('InvalidInput', context, `method must be one of GET, PUT, DELETE, HEAD; got ${show(method)}`);
   return unlessInvalid(firstProblem(methodProblem, checkBucket(bucket, context), checkKey(key, context), checkTtl(ttl, context)), () =>
     fromRequest(context, async () => {
       const signedAt = Date.now();

@@ -1,10 +1,10 @@
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { defer, of, tap, type Observable } from 'rxjs';
 import { Ok, type Result } from 'ts-results';
 import type { S3Error } from '../errors';
 import type { ObjectMetadata } from '../events';
 import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
+import { headObject } from '../internal/head-object';
 import { toObjectInfo } from '../internal/object-info';
 import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
 import { checkBucket, checkKey, firstProblem } from '../internal/validate';
@@ -32,8 +32,8 @@ export interface GetObjectMetadataOptions {
 
 /**
  * Reads an object's metadata (HeadObject) without its body. Emits one `Ok(ObjectMetadata)` or one `Err`
- * (`NoSuchKey` for a missing key; a HEAD answer has no body, so the SDK's `NotFound` is reported as `NoSuchKey`),
- * then completes.
+ * (`NoSuchKey` for a missing key, `NoSuchBucket` for a missing bucket: a HEAD answer has no body, so on a 404 one
+ * HeadBucket tells the two apart), then completes.
  *
  * With `{ cache: true }` a fresh cached entry is emitted with `fromCache: true` and no request is sent. Writes
  * made through the same client (put, copy, delete, move, upload) invalidate their keys; writes by others are seen
@@ -49,7 +49,7 @@ export function getObjectMetadata(
   const cache = options.cache === true && options.versionId === undefined ? ctx.metadataCache : undefined;
   const head = (): Observable<Result<ObjectMetadata, S3Error>> =>
     fromRequest(context, async (abortSignal) => {
-      const raw = await ctx.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey) }), { abortSignal });
+      const raw = await headObject(ctx, context, { Bucket: bucket, Key: key, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey) }, abortSignal);
       return { ...toObjectInfo(bucket, key, raw), fromCache: false, raw };
     });
   return unlessInvalid(firstProblem(checkBucket(bucket, context), checkKey(key, context), checkSseCustomerKey(options.sseCustomerKey, context)), () => {

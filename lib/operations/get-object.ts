@@ -9,7 +9,8 @@ import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { toObjectInfo } from '../internal/object-info';
 import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
 import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
-import { checkBucket, checkKey, firstProblem } from '../internal/validate';
+import { checkBucket, checkFlag, checkKey, firstProblem, show } from '../internal/validate';
+import { expectedDigest, verifyingBody } from '../internal/integrity';
 
 /**
  * A byte range, the `range` option of `getObject`: `{ start, end }` (both inclusive; `end` omitted means to the
@@ -50,6 +51,12 @@ export interface GetObjectOptions {
   readonly versionId?: string;
   /** The object's SSE-C customer key, when it is encrypted with one. */
   readonly sseCustomerKey?: SseCustomerKey;
+  /**
+   * For a whole-object read of an object with a CRC32 (rx-s3's metadata digest or the server's full-object
+   * checksum): check the body as it is read; a mismatch fails the stream with a "Checksum mismatch" error at its
+   * end (`toS3Error` makes it `Integrity`). Default true; ranged reads are not checked.
+   */
+  readonly integrity?: boolean;
 }
 
 /**
@@ -65,9 +72,10 @@ export function getObject(ctx: ClientContext, bucket: string, key: string, optio
   const problem = firstProblem(
     checkBucket(bucket, context),
     checkKey(key, context),
-    range === null ? s3Error('InvalidInput', context, `invalid range ${JSON.stringify(options.range)}`) : undefined,
+    range === null ? s3Error('InvalidInput', context, `invalid range ${show(options.range)}`) : undefined,
     checkTimeouts(options.timeouts, context),
     checkSseCustomerKey(options.sseCustomerKey, context),
+    checkFlag(options.integrity, 'integrity', context),
   );
   return unlessInvalid(problem, () =>
     fromRequest(
@@ -77,7 +85,9 @@ export function getObject(ctx: ClientContext, bucket: string, key: string, optio
           new GetObjectCommand({ Bucket: bucket, Key: key, Range: range ?? undefined, IfMatch: options.ifMatch, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey) }),
           { abortSignal },
         );
-        return { ...toObjectInfo(bucket, key, raw), body: Body as Readable, contentRange: raw.ContentRange, raw };
+        const expected = range === undefined && options.integrity !== false ? expectedDigest(raw) : undefined;
+        const body = expected === undefined ? (Body as Readable) : verifyingBody(Body as Readable, expected);
+        return { ...toObjectInfo(bucket, key, raw), body, contentRange: raw.ContentRange, raw };
       },
       (late) => late.body.destroy(),
       options.timeouts,

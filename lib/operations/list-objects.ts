@@ -6,7 +6,7 @@ import type { ObjectPage } from '../events';
 import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { paginate } from '../internal/paginate';
-import { checkBucket, checkCount, firstProblem } from '../internal/validate';
+import { checkBucket, checkCount, checkText, firstProblem } from '../internal/validate';
 
 /**
  * Options of `listObjects` (its last argument).
@@ -42,6 +42,9 @@ export function listObjects(ctx: ClientContext, bucket: string, options: ListObj
   const problem = firstProblem(
     checkBucket(bucket, context),
     options.pageSize === undefined ? undefined : checkCount(options.pageSize, 'pageSize', context, 1, 1000),
+    checkText(prefix, 'prefix', context),
+    checkText(delimiter, 'delimiter', context),
+    checkText(startAfter, 'startAfter', context),
   );
   return unlessInvalid(problem, () =>
     paginate(

@@ -8,11 +8,12 @@ import type { ObjectWritten } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { ensureAbsent } from '../internal/if-none-match';
+import { crc32Of, withDigest } from '../internal/integrity';
 import { sseCustomerFields } from '../internal/sse';
 import { streamOpener } from '../internal/stream-input';
 import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
 import { checkWriteOptions, writeFields, type WriteOptions } from '../internal/upload-options';
-import { checkBucket, checkCount, checkKey, firstProblem } from '../internal/validate';
+import { checkBucket, checkCount, checkFlag, checkNewKey, firstProblem } from '../internal/validate';
 
 /**
  * What `putObject` accepts as a body (its third argument): a string (sent as UTF-8), bytes, a Node `Readable`
@@ -59,6 +60,11 @@ export interface PutObjectOptions extends WriteOptions {
   readonly contentLength?: number;
   /** Timeouts of this call (over the client's `timeouts`), and its deadline: see {@link TimeoutOptions}. */
   readonly timeouts?: TimeoutOptions;
+  /**
+   * Record the body's CRC32 in the object's metadata (`x-amz-meta-rxs3-crc32`), which `downloadFile` and
+   * `downloadStream` verify. In-memory bodies only (a stream's headers go out before its bytes). Default true.
+   */
+  readonly integrity?: boolean;
 }
 
 /**
@@ -76,7 +82,7 @@ export function putObject(
   const isStream = body instanceof Readable || typeof body === 'function';
   const problem = firstProblem(
     checkBucket(bucket, context),
-    checkKey(key, context),
+    checkNewKey(key, context),
     checkWriteOptions(options, context),
     isStream && options.contentLength === undefined
       ? s3Error('InvalidInput', context, 'a stream body needs contentLength; for a stream of unknown length use uploadStream')
@@ -86,20 +92,23 @@ export function putObject(
       : undefined,
     options.contentLength === undefined ? undefined : checkCount(options.contentLength, 'contentLength', context, 0),
     checkTimeouts(options.timeouts, context),
+    checkFlag(options.integrity, 'integrity', context),
   );
   return unlessInvalid(problem, () => {
     const open = isStream ? streamOpener(body, context) : undefined;
     return invalidating(ctx, bucket, () => [key],
       fromRequest(context, async (abortSignal) => {
         await ensureAbsent(ctx, { bucket, key, ifNoneMatch: options.ifNoneMatch, sseCustomer: sseCustomerFields(options.sseCustomerKey) }, context, abortSignal);
+        const fields = writeFields(options);
         const raw = await ctx.client.send(
           new PutObjectCommand({
-            ...writeFields(options),
+            ...fields,
             Bucket: bucket,
             Key: key,
             Body: open === undefined ? body as string | Uint8Array : open(),
             // Always sent: without it an empty body goes out with no Content-Length at all.
             ContentLength: options.contentLength ?? (isStream ? undefined : Buffer.byteLength(body)),
+            Metadata: withDigest(fields.Metadata, options.integrity === false || open !== undefined ? undefined : crc32Of(typeof body === 'string' ? Buffer.from(body) : body as Uint8Array)),
             ...checksumFields(body, options.checksum),
           }),
           { abortSignal },

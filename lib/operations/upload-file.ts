@@ -5,6 +5,7 @@ import { s3Error, type S3Error } from '../errors';
 import type { FileUploadEvent, SizedTransferProgress, UploadOutput } from '../events';
 import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
+import { fileCrc32 } from '../internal/integrity';
 import { runUpload } from '../internal/multipart';
 import { fileSource, PartBuffers } from '../internal/part-source';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
@@ -45,7 +46,9 @@ export function uploadFile(ctx: ClientContext, bucket: string, key: string, file
         hold(() => handle.close().catch(() => undefined));
         const stat = await handle.stat();
         if (!stat.isFile()) throw Object.assign(new Error(`${filePath} is not a regular file`), { code: 'EISDIR', path: filePath });
-        const plan = uploadPlan(bucket, key, options);
+        const planned = uploadPlan(bucket, key, options);
+        // A multipart upload names its metadata first: the digest needs a first reading of the file.
+        const plan = planned.integrity && stat.size > planned.partSize ? { ...planned, digest: await fileCrc32(handle, stat.size, signal) } : planned;
         return await runUpload(ctx, plan, fileSource(handle, stat.size, filePath, new PartBuffers(plan.concurrency + 1)), meter, signal);
       },
       // The cache forgets the key once the upload really ended, not when the subscriber left.

@@ -8,6 +8,7 @@ import { lastValueFrom } from 'rxjs';
 import { collect, uniqueBucket, useBucket, useTempDir } from '../support/fixtures';
 import { server } from '../support/server';
 import { runCli, type CliResult, type JsonLine } from './support';
+import { crc32Of as crc32Base64 } from '../../lib/internal/integrity';
 
 const MiB = 1024 * 1024;
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -119,7 +120,7 @@ describe('cli: rx-s3 commands (child processes)', function () {
       expect(last).to.include({ kind: 'complete', action: 'upload', size: data.length, parts: 3, target: url('up/upload.bin') });
       expect(sha256(await body('up/upload.bin'))).to.equal(sha256(data));
       const meta = (await lastValueFrom(fx.rx.getObjectMetadata(fx.bucket, 'up/upload.bin'))).unwrap();
-      expect(meta.metadata).to.deep.equal({ owner: 'cli' });
+      expect(meta.metadata).to.deep.equal({ owner: 'cli', 'rxs3-crc32': crc32Base64(data) });
       expect(meta.contentType).to.equal('application/x-test');
     });
 
@@ -295,7 +296,7 @@ describe('cli: rx-s3 commands (child processes)', function () {
       expect(human.stdout).to.match(/^ {2}Size: +12 \(12 B\)$/m).and.match(/^ {2}ETag: +"[0-9a-f]{32}"$/m).and.match(/^ {2}Content-Type: +text\/plain$/m);
       expect(human.stdout).to.match(/^ {2}Last-Modified: +\d{4}-\d\d-\d\dT/m).and.match(/^ {2}x-amz-meta-owner: +me$/m);
       expectSuccess(json);
-      expect(json.json[0]).to.deep.include({ kind: 'object', bucket: fx.bucket, key: 'stat/x.txt', size: 12, contentType: 'text/plain', metadata: { owner: 'me' } });
+      expect(json.json[0]).to.deep.include({ kind: 'object', bucket: fx.bucket, key: 'stat/x.txt', size: 12, contentType: 'text/plain', metadata: { owner: 'me', 'rxs3-crc32': crc32Base64(Buffer.from('twelve bytes')) } });
       expectFailure(missing, 1, new RegExp(`^rx-s3: NoSuchKey: ${url('stat/none.txt')} does not exist\\n$`));
       expectSuccess(bucket);
       expect(bucket.stdout).to.match(new RegExp(`^${url()}\\n {2}Region: `));
@@ -367,7 +368,7 @@ describe('cli: rx-s3 commands (child processes)', function () {
       expectSuccess(withProfile);
       expect(withProfile.stdout).to.include('a.txt');
       expect(unknownProfile.code).to.equal(1);
-      expect(unknownProfile.stderr).to.match(/^rx-s3: Unknown: no credentials found \(in profile 'no-such-profile' of the shared config and credentials files\)/);
+      expect(unknownProfile.stderr).to.match(/^rx-s3: NoCredentials: no credentials found \(in profile 'no-such-profile' of the shared config and credentials files\)/);
       expect(unknownProfile.stderr.split('\n').filter(Boolean)).to.have.length(1);
     });
   });

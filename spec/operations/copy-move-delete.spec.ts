@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { CopyObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { from, lastValueFrom, mergeMap, toArray } from 'rxjs';
 import type { Result, S3Error } from '../../lib';
+import { crc32Of } from '../../lib/internal/integrity';
 import { collect, commandNames, interceptSend, removeBucket, spySend, uniqueBucket, useBucket } from '../support/fixtures';
 
 /** Keys that break naive URL handling. */
@@ -35,7 +36,7 @@ describe('copyObject, deleteObjects, moveObject', () => {
     expect(done.kind === 'complete' && done.output).to.include({ sourceBucket: fx.bucket, sourceKey: 'src', bucket: other, key: 'dst', size: 7, parts: 1, uploadId: undefined });
     expect(await read(other, 'dst')).to.equal('copy me');
     const [head] = await collect(fx.rx.getObjectMetadata(other, 'dst'));
-    expect(head!.unwrap().metadata).to.deep.equal({ color: 'blue' });
+    expect(head!.unwrap().metadata).to.deep.equal({ color: 'blue', 'rxs3-crc32': crc32Of(Buffer.from('copy me')) });
   });
 
   it('copyObject with metadata replaces it', async () => {

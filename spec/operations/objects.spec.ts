@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import { RxS3 } from '../../lib';
 import { collect, commandNames, expectRejectedLocally, spySend, useBucket } from '../support/fixtures';
+import { crc32Of } from '../../lib/internal/integrity';
 import { makeClient } from '../support/server';
 
 describe('object operations: putObject, getObject, getObjectMetadata, deleteObject', () => {
@@ -19,7 +20,7 @@ describe('object operations: putObject, getObject, getObjectMetadata, deleteObje
     const value = got[0]!.unwrap();
     expect(await text(value.body)).to.equal('Hello, S3');
     expect(value).to.include({ contentLength: 9, contentType: 'text/plain', etag: put[0]!.unwrap().etag });
-    expect(value.metadata).to.deep.equal({ owner: 'ada' });
+    expect(value.metadata).to.deep.equal({ owner: 'ada', 'rxs3-crc32': crc32Of(Buffer.from('Hello, S3')) });
   });
 
   it('putObject accepts bytes, an empty body, and a stream with contentLength', async () => {
@@ -104,7 +105,7 @@ describe('object operations: putObject, getObject, getObjectMetadata, deleteObje
     const results = await collect(fx.rx.getObjectMetadata(fx.bucket, 'meta'));
     expect(results).to.have.length(1);
     expect(results[0]!.unwrap()).to.include({ contentLength: 3, contentType: 'application/json', fromCache: false });
-    expect(results[0]!.unwrap().metadata).to.deep.equal({ a: '1' });
+    expect(results[0]!.unwrap().metadata).to.deep.equal({ a: '1', 'rxs3-crc32': crc32Of(Buffer.from('abc')) });
   });
 
   it('deleteObject removes the key; deleting a missing key succeeds, as on S3', async () => {
