@@ -1,5 +1,5 @@
 import { s3Error, type ErrorContext, type S3Error } from '../errors';
-import { checkBucket, checkKey, firstProblem } from './validate';
+import { checkBucket, checkKey, checkNewKey, firstProblem } from './validate';
 
 /**
  * One object, as `copyObject` and `moveObject` take their source and target: a bucket, a key and, for a source
@@ -22,7 +22,8 @@ export function checkObjectRef(ref: ObjectRef | undefined, what: 'source' | 'tar
   if (typeof ref !== 'object' || ref === null) return s3Error('InvalidInput', context, `the ${what} must be an object { bucket, key }`);
   return firstProblem(
     checkBucket(ref.bucket, context),
-    checkKey(ref.key, context, `${what} key`),
+    // A target key is a new key: refused if listings could not carry it back.
+    (what === 'target' ? checkNewKey : checkKey)(ref.key, context, `${what} key`),
     ref.versionId === undefined || (typeof ref.versionId === 'string' && ref.versionId !== '')
       ? undefined
       : s3Error('InvalidInput', context, `the ${what}'s versionId must be a non-empty string`),

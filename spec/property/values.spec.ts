@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import type { ByteRange } from '../../lib';
 import { rangeHeader } from '../../lib/operations/get-object';
 import { checkMetadata } from '../../lib/internal/validate';
+import { LARGEST_PART } from '../../lib/internal/multipart';
 import { bytes, collect, expectRejectedLocally, spySend, useBucket, useTempDir } from '../support/fixtures';
 import { runs } from './support';
 
@@ -100,7 +101,7 @@ describe('property: metadata, ranges and option values round-trip or are refused
     await writeFile(large, largeData);
     const options = fc.record(
       {
-        partSize: numberish([5 * MiB, 5 * MiB + 1, 8 * MiB, 5 * 1024 * MiB, 5 * 1024 * MiB + 1, 5 * MiB - 1]),
+        partSize: numberish([5 * MiB, 5 * MiB + 1, 8 * MiB, LARGEST_PART, LARGEST_PART + 1, 5 * 1024 * MiB, 5 * MiB - 1]),
         concurrency: numberish([1, 4, 64, 65]),
         progressInterval: numberish([0, 100]),
         integrity: fc.constantFrom(true, false, undefined, 'yes', 0),
@@ -109,7 +110,7 @@ describe('property: metadata, ranges and option values round-trip or are refused
     );
     const valid = (o: Record<string, unknown>): boolean => {
       const whole = (v: unknown, min: number, max: number): boolean => v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max);
-      return whole(o.partSize, 5 * MiB, 5 * 1024 * MiB) && whole(o.concurrency, 1, 64) && whole(o.progressInterval, 0, Number.MAX_SAFE_INTEGER) &&
+      return whole(o.partSize, 5 * MiB, LARGEST_PART) && whole(o.concurrency, 1, 64) && whole(o.progressInterval, 0, Number.MAX_SAFE_INTEGER) &&
         (o.integrity === undefined || typeof o.integrity === 'boolean');
     };
     await fc.assert(
