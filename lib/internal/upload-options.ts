@@ -1,4 +1,5 @@
 import type { ErrorContext, S3Error } from '../errors';
+import type { Budget } from './budget';
 import { DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, type UploadPlan } from './multipart';
 import { checkBucket, checkCount, checkKey, checkMetadata, firstProblem } from './validate';
 
@@ -23,6 +24,8 @@ export interface UploadOptions {
   readonly contentType?: string;
   /** At most one progress tick per this many milliseconds (default 100); 0 for a tick on every counted slice. */
   readonly progressInterval?: number;
+  /** A budget shared with other transfers and bulk jobs: every request of this upload takes room in it. */
+  readonly budget?: Budget;
 }
 
 export function checkUploadOptions(bucket: string, key: string, options: UploadOptions, context: ErrorContext): S3Error | undefined {

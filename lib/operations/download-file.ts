@@ -7,6 +7,7 @@ import type { Result } from 'ts-results';
 import { s3Error, type S3Error } from '../errors';
 import type { DownloadEvent } from '../events';
 import type { ClientContext } from '../internal/context';
+import { underBudget, type Budget } from '../internal/budget';
 import { unlessInvalid } from '../internal/from-command';
 import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from '../internal/multipart';
 import { fetchInto } from '../internal/ranged-download';
@@ -29,6 +30,8 @@ export interface DownloadFileOptions {
   readonly concurrency?: number;
   /** At most one progress tick per this many milliseconds (default 100); 0 for a tick per chunk. */
   readonly progressInterval?: number;
+  /** A budget shared with other transfers and bulk jobs: every request of this download takes room in it. */
+  readonly budget?: Budget;
 }
 
 /**
@@ -42,7 +45,8 @@ export interface DownloadFileOptions {
  * meanwhile fails the download (`PreconditionFailed`) instead of mixing two versions. A range whose body breaks
  * off is resumed. A missing destination directory is a `LocalFile` error before any request.
  */
-export function downloadFile(ctx: ClientContext, bucket: string, key: string, filePath: string, options: DownloadFileOptions = {}): Observable<Result<DownloadEvent, S3Error>> {
+export function downloadFile(unbudgeted: ClientContext, bucket: string, key: string, filePath: string, options: DownloadFileOptions = {}): Observable<Result<DownloadEvent, S3Error>> {
+  const ctx = underBudget(unbudgeted, options.budget);
   const context = { operation: 'downloadFile', bucket, key };
   const problem = firstProblem(
     checkBucket(bucket, context),

@@ -5,6 +5,7 @@ import { s3Error, type S3Error } from '../errors';
 import type { UploadEvent } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
+import { underBudget } from '../internal/budget';
 import { runUpload } from '../internal/multipart';
 import { fileSource, PartBuffers } from '../internal/part-source';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
@@ -43,7 +44,7 @@ export function uploadFile(ctx: ClientContext, bucket: string, key: string, file
           const stat = await handle.stat();
           if (!stat.isFile()) throw Object.assign(new Error(`${filePath} is not a regular file`), { code: 'EISDIR', path: filePath });
           const plan = uploadPlan(bucket, key, options);
-          return await runUpload(ctx, plan, fileSource(handle, stat.size, filePath, new PartBuffers(plan.concurrency + 1)), meter, signal);
+          return await runUpload(underBudget(ctx, options.budget), plan, fileSource(handle, stat.size, filePath, new PartBuffers(plan.concurrency + 1)), meter, signal);
         } finally {
           await handle.close().catch(() => undefined);
         }

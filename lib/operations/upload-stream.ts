@@ -5,6 +5,7 @@ import { s3Error, type S3Error } from '../errors';
 import type { UploadEvent } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
+import { underBudget } from '../internal/budget';
 import { runUpload } from '../internal/multipart';
 import { PartBuffers, streamSource } from '../internal/part-source';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
@@ -47,7 +48,7 @@ export function uploadStream(ctx: ClientContext, bucket: string, key: string, st
         const plan = uploadPlan(bucket, key, options);
         const source = streamSource(stream, options.contentLength, new PartBuffers(plan.concurrency + 1));
         try {
-          return await runUpload(ctx, plan, source, meter, signal);
+          return await runUpload(underBudget(ctx, options.budget), plan, source, meter, signal);
         } catch (cause) {
           stream.destroy();
           throw cause;
