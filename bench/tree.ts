@@ -4,7 +4,7 @@
  *
  *   - `aws s3 sync` / `aws s3 cp --recursive` (Debian awscli, /usr/bin/aws, its defaults: 10 requests in flight);
  *   - `rclone sync` / `rclone copy` (Debian rclone, /usr/bin/rclone, an S3 remote from environment variables, its
- *     defaults: 4 transfers, 8 checkers);
+ *     defaults: 4 transfers, 8 checkers; `--ignore-checksum`, as the sink's ETags are not MD5s);
  *   - boto3: a thread pool of 32 over `upload_file` / `download_file` (bench/jobs/boto3_tree.py; no sync).
  *
  * Phases: `upload` (empty prefix), `noop` (the same sync again: nothing to send), `changed` (after 1 % of the
@@ -59,16 +59,22 @@ async function makeTree(root: string, files: number, big: number, bigMiB: number
 }
 
 /** The command line of one peer for one phase. */
-function command(peer: Peer, phase: Phase, tree: string, into: string, prefix: string): string[] | undefined {
+function command(peer: Peer, phase: Phase, tree: string, into: string, prefix: string, endpoint: string): string[] | undefined {
   const url = `s3://${BUCKET}/${prefix}/`;
   const rx = existsSync(path.join(ROOT, 'dist', 'cli', 'main.js')) ? [process.execPath, path.join(ROOT, 'dist', 'cli', 'main.js')] : [process.execPath, '--import', 'tsx', path.join(ROOT, 'lib', 'cli', 'main.ts')];
   switch (peer) {
     case 'rx':
       return phase === 'download' ? [...rx, 'cp', '-r', url, into] : [...rx, 'sync', tree, url];
     case 'awscli':
-      return phase === 'download' ? ['/usr/bin/aws', 's3', 'cp', '--recursive', '--only-show-errors', url, into] : ['/usr/bin/aws', 's3', 'sync', '--only-show-errors', tree, url];
+      // Debian's awscli 2.9 predates AWS_ENDPOINT_URL.
+      return phase === 'download'
+        ? ['/usr/bin/aws', '--endpoint-url', endpoint, 's3', 'cp', '--recursive', '--only-show-errors', url, into]
+        : ['/usr/bin/aws', '--endpoint-url', endpoint, 's3', 'sync', '--only-show-errors', tree, url];
     case 'rclone':
-      return phase === 'download' ? ['/usr/bin/rclone', 'copy', `sink:${BUCKET}/${prefix}`, into] : ['/usr/bin/rclone', 'sync', tree, `sink:${BUCKET}/${prefix}`];
+      // The sink's ETags are not MD5s: --ignore-checksum, or rclone fails every file as corrupted.
+      return phase === 'download'
+        ? ['/usr/bin/rclone', 'copy', '--ignore-checksum', `sink:${BUCKET}/${prefix}`, into]
+        : ['/usr/bin/rclone', 'sync', '--ignore-checksum', tree, `sink:${BUCKET}/${prefix}`];
     case 'boto3':
       if (phase === 'noop' || phase === 'changed') return undefined;
       return phase === 'download' ? ['/usr/bin/python3', BOTO3_TREE, 'download', BUCKET, `${prefix}/`, into] : ['/usr/bin/python3', BOTO3_TREE, 'upload', tree, BUCKET, `${prefix}/`];
@@ -126,7 +132,7 @@ export async function main(argv: string[]): Promise<void> {
     const total = { files: files + big, bytes: made.bytes };
     const changedFiles = made.small.filter((_, i) => i % 100 === 0);
     const run = async (peer: Peer, phase: Phase, moved: { files: number; bytes: number }, into = ''): Promise<void> => {
-      const cmd = command(peer, phase, tree, into, peer);
+      const cmd = command(peer, phase, tree, into, peer, sink.endpoint);
       if (cmd === undefined) return;
       const report = await runProcess(`${peer}-${phase}`, '/usr/bin/python3', [MEASURE_CMD, '--job', `${peer}-${phase}`, '--bytes', String(moved.bytes), '--', ...cmd], env);
       results.push({ peer, phase, files: moved.files, bytes: moved.bytes, report });
