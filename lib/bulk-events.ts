@@ -83,7 +83,8 @@ export interface BulkSkipped {
 }
 
 /**
- * One object's action finished: emitted once per successful `started`. For downloads the file is complete, in
+ * One object's action finished: emitted once per successful `started` (deletes, sent 1,000 keys per request,
+ * have no `started`: one `done` or `failed` each). For downloads the file is complete, in
  * place and has the object's LastModified as its mtime; for moves the source is deleted too.
  *
  * @example

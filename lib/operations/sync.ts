@@ -84,10 +84,10 @@ export function bulkJob(
   const source = resolvePlace(ctx, from, context);
   const target = to === undefined ? undefined : resolvePlace(ctx, to, context);
   const problem = firstProblem(
-    'kind' in source && source.kind !== 'local' && source.kind !== 's3' ? source : undefined,
-    target !== undefined && 'kind' in target && target.kind !== 'local' && target.kind !== 's3' ? target : undefined,
+    isPlace(source) ? undefined : source,
+    target === undefined || isPlace(target) ? undefined : target,
     checkBulkOptions(options, context),
-    isPlace(source) && isPlace(target) && source.kind === 'local' && target.kind === 'local'
+    isPlace(source) && target !== undefined && isPlace(target) && source.kind === 'local' && target.kind === 'local'
       ? s3Error('InvalidInput', context, 'one side must be in S3: local to local is not supported')
       : undefined,
   );
@@ -96,8 +96,8 @@ export function bulkJob(
   );
 }
 
-function isPlace(value: Place | S3Error | undefined): value is Place {
-  return value !== undefined && (value.kind === 'local' || value.kind === 's3') && !('message' in value);
+function isPlace(value: Place | S3Error): value is Place {
+  return !('message' in value);
 }
 
 /**

@@ -183,6 +183,30 @@ describe('bulk operations: directories, prefixes, sync', function () {
     expect(await keys()).to.deep.equal(['del/fail.txt', 'del/keep.txt', 'del/protected.log']);
   });
 
+  it('failFast stops the job at the first failed object: its failed event, then one Err, nothing more', async () => {
+    const root = dir('fail-fast');
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 20; i += 1) files[`f${String(i).padStart(2, '0')}.txt`] = String(i);
+    await tree(root, files);
+    const stub = interceptSend(s3.rx, (command, options, send) => {
+      const input = (command as { input: { Key?: string } }).input;
+      if (command instanceof PutObjectCommand && input.Key === 'ff/f03.txt') return Promise.reject(Object.assign(new Error('injected'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+      return send(command, options);
+    });
+    let results: Array<Result<Ev, S3Error>>;
+    try {
+      results = await collect(s3.rx.uploadDirectory(root, s3.bucket, 'ff', { failFast: true, concurrency: 1 }));
+    } finally {
+      stub.restore();
+    }
+    const last = results[results.length - 1]!;
+    expect(last.err && (last.val as S3Error).kind).to.equal('AccessDenied');
+    const list = results.slice(0, -1).map((r) => r.val as Ev);
+    expect(list.filter((e) => e.kind === 'summary')).to.have.length(0);
+    expect(ofKind(list, 'failed').map((e) => e.key)).to.deep.equal(['f03.txt']);
+    expect(ofKind(list, 'done').map((e) => e.key)).to.deep.equal(['f00.txt', 'f01.txt', 'f02.txt']);
+  });
+
   it('never writes outside the target directory: hostile keys and collisions are skipped with a reason', async () => {
     const hostile = ['../evil.txt', 'x/../../evil2.txt', '/abs.txt', 'back\\slash.txt', 'a//b.txt', './dot.txt', 'folder/', 'f', 'f.txt', 'f/g.txt', 'ok/fine.txt'];
     for (const key of hostile) await s3.rx.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `hostile/${key}`, Body: key }));

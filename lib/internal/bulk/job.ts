@@ -87,6 +87,8 @@ export interface JobSpec {
 }
 
 const MAX_FAILED_KEYS = 1000;
+/** Bytes in flight of a job's own budget: with 8 MiB parts, 4 in flight, one big upload at a time (about 40 MiB of part buffers). */
+const DEFAULT_JOB_BYTES = 64 * 1024 * 1024;
 const sameSecond = (ms: number): number => Math.floor(ms / 1000);
 const SINGLE_PART_ETAG = /^"?([0-9a-f]{32})"?$/i;
 
@@ -107,7 +109,7 @@ export function runJob(spec: JobSpec): Observable<Result<BulkEvent, S3Error>> {
     const concurrency = o.concurrency ?? 32;
     const partSize = o.partSize ?? DEFAULT_PART_SIZE;
     const partConcurrency = o.partConcurrency ?? 4;
-    const budget = o.budget ?? new Budget({ maxRequests: concurrency, bytesPerSecond: o.maxBandwidth, maxBytes: 96 * 1024 * 1024 });
+    const budget = o.budget ?? new Budget({ maxRequests: concurrency, bytesPerSecond: o.maxBandwidth, maxBytes: DEFAULT_JOB_BYTES });
     // An upload holds up to (parts in flight + 1) part buffers: bound the big ones by the byte budget.
     const maxBigUploads = Math.max(1, Math.floor(budget.maxBytes / (partSize * (partConcurrency + 1))));
     const budgeted = (place: Place | undefined): Place | undefined =>
@@ -155,6 +157,7 @@ export function runJob(spec: JobSpec): Observable<Result<BulkEvent, S3Error>> {
     let bigRunning = 0;
     const schedule = async (big: boolean, work: () => Promise<void>): Promise<void> => {
       while (running.size >= concurrency || (big && bigRunning >= maxBigUploads)) await Promise.race(running);
+      if (stop !== undefined || signal.aborted) return;
       if (big) bigRunning += 1;
       const done = work().finally(() => {
         if (big) bigRunning -= 1;
@@ -403,10 +406,20 @@ export function runJob(spec: JobSpec): Observable<Result<BulkEvent, S3Error>> {
       return sameSecond(entry.mtimeMs) > sameSecond(existing.mtimeMs) ? 'newer' : undefined;
     };
 
+    const stopped = (): boolean => {
+      if (stop === undefined || subscriber.closed) return subscriber.closed;
+      // failFast: cancel what is in flight (its clean-up goes on in the background), then the one Err.
+      controller.abort(stop);
+      subscriber.next(Err(stop));
+      subscriber.complete();
+      return true;
+    };
     const run = async (): Promise<void> => {
       const extras = await mainPass();
       totalsFinal = true;
+      if (stopped()) return;
       while (running.size > 0) await Promise.race(running);
+      if (stopped()) return;
       let deleteSkipped = false;
       if (stop === undefined && o.delete === true && target !== undefined && extras > 0 && !dryRun) {
         if (counts.failed > 0) deleteSkipped = true;
@@ -417,13 +430,7 @@ export function runJob(spec: JobSpec): Observable<Result<BulkEvent, S3Error>> {
           while (running.size > 0) await Promise.race(running);
         }
       }
-      if (subscriber.closed) return;
-      if (stop !== undefined) {
-        controller.abort(stop);
-        subscriber.next(Err(stop));
-        subscriber.complete();
-        return;
-      }
+      if (stopped()) return;
       tick(true);
       emit({
         kind: 'summary',
