@@ -87,6 +87,8 @@ export interface JobSpec {
 }
 
 const MAX_FAILED_KEYS = 1000;
+/** Big objects waiting for their lane before the walk itself waits. */
+const MAX_WAITING_BIG = 1000;
 /** Bytes in flight of a job's own budget: with 8 MiB parts, 4 in flight, one big upload at a time (about 40 MiB of part buffers). */
 const DEFAULT_JOB_BYTES = 64 * 1024 * 1024;
 const sameSecond = (ms: number): number => Math.floor(ms / 1000);
@@ -111,7 +113,7 @@ export function runJob(spec: JobSpec): Observable<Result<BulkEvent, S3Error>> {
     const partConcurrency = o.partConcurrency ?? 4;
     const budget = o.budget ?? new Budget({ maxRequests: concurrency, bytesPerSecond: o.maxBandwidth, maxBytes: DEFAULT_JOB_BYTES });
     // An upload holds up to (parts in flight + 1) part buffers: bound the big ones by the byte budget.
-    const maxBigUploads = Math.max(1, Math.floor(budget.maxBytes / (partSize * (partConcurrency + 1))));
+    const maxBig = Math.max(1, Math.floor(budget.maxBytes / (partSize * (partConcurrency + 1))));
     const budgeted = (place: Place | undefined): Place | undefined =>
       place?.kind === 's3' ? { ...place, ctx: underBudget(place.ctx, budget) } : place;
     const source = budgeted(spec.source)!;
@@ -154,16 +156,30 @@ export function runJob(spec: JobSpec): Observable<Result<BulkEvent, S3Error>> {
 
     // --- the per-object work -------------------------------------------------------------------------------
     const running = new Set<Promise<void>>();
+    // Objects above the part size hold part buffers (uploads) or several ranged GETs (downloads): at most
+    // `maxBig` run at once, in a lane of their own, so the small objects after them in key order go on.
+    const waitingBig: Array<() => Promise<void>> = [];
     let bigRunning = 0;
-    const schedule = async (big: boolean, work: () => Promise<void>): Promise<void> => {
-      while (running.size >= concurrency || (big && bigRunning >= maxBigUploads)) await Promise.race(running);
-      if (stop !== undefined || signal.aborted) return;
+    const start = (big: boolean, work: () => Promise<void>): void => {
       if (big) bigRunning += 1;
       const done = work().finally(() => {
-        if (big) bigRunning -= 1;
         running.delete(done);
+        if (big) {
+          bigRunning -= 1;
+          pumpBig();
+        }
       });
       running.add(done);
+    };
+    const pumpBig = (): void => {
+      while (waitingBig.length > 0 && bigRunning < maxBig && stop === undefined && !signal.aborted) start(true, waitingBig.shift()!);
+    };
+    const schedule = async (big: boolean, work: () => Promise<void>): Promise<void> => {
+      while (big ? waitingBig.length >= MAX_WAITING_BIG : running.size >= concurrency) await Promise.race(running);
+      if (stop !== undefined || signal.aborted) return;
+      if (!big) return start(false, work);
+      waitingBig.push(work);
+      pumpBig();
     };
 
     const act = (action: BulkAction, key: string, size: number | undefined, reason: TransferReason, from: string, to: string, work: (onBytes: (n: number) => void) => Promise<void>): Promise<void> | undefined => {
@@ -373,7 +389,8 @@ export function runJob(spec: JobSpec): Observable<Result<BulkEvent, S3Error>> {
           continue;
         }
         const action: BulkAction = spec.move ? 'move' : source.kind === 'local' ? 'upload' : target.kind === 'local' ? 'download' : 'copy';
-        const big = source.kind === 'local' && entry.size > partSize;
+        const serverSide = source.kind === 's3' && target.kind === 's3' && spec.source.kind === 's3' && spec.target?.kind === 's3' && spec.source.ctx.client === spec.target.ctx.client;
+        const big = entry.size > partSize && !serverSide;
         await schedule(big, () => act(action, entry.key, entry.size, reason, from, where(target, entry.key), transferWork(entry, target)) ?? Promise.resolve());
       }
       if (target === undefined) await flushDeletes(source);
