@@ -32,6 +32,11 @@ export interface DownloadFileOptions {
   readonly progressInterval?: number;
   /** A budget shared with other transfers and bulk jobs: every request of this download takes room in it. */
   readonly budget?: Budget;
+  /**
+   * The object's size and ETag as a listing reported them: the HeadObject is skipped. Every GET is still pinned to
+   * the ETag (If-Match), so an object changed since the listing fails the download instead of mixing versions.
+   */
+  readonly expect?: { readonly size: number; readonly etag: string | undefined };
 }
 
 /**
@@ -63,7 +68,9 @@ export function downloadFile(unbudgeted: ClientContext, bucket: string, key: str
       const dir = await stat(directory);
       if (!dir.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR', path: directory });
 
-      const head = await ctx.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      const head = options.expect !== undefined
+        ? { ContentLength: options.expect.size, ETag: options.expect.etag }
+        : await ctx.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
       const size = head.ContentLength ?? 0;
       meter.setTotal(size);
       meter.start();

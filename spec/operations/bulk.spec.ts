@@ -227,6 +227,20 @@ describe('bulk operations: directories, prefixes, sync', function () {
     expect(await filesUnder(dir('hostile-parent'))).to.deep.equal(['target/f', 'target/f.txt', 'target/ok/fine.txt']);
   });
 
+  it('does not write through a symlinked directory inside the target to a place outside it', async () => {
+    const outside = dir('outside');
+    const root = dir('link-target');
+    await mkdir(outside, { recursive: true });
+    await mkdir(root, { recursive: true });
+    await symlink(outside, join(root, 'evil'));
+    await s3.rx.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'linked/evil/x.txt', Body: 'x' }));
+    await s3.rx.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'linked/fine.txt', Body: 'f' }));
+    const list = events(await collect(s3.rx.downloadPrefix(s3.bucket, 'linked', root)));
+    expect(ofKind(list, 'failed').map((e) => [e.key, e.error.kind])).to.deep.equal([['evil/x.txt', 'LocalFile']]);
+    expect(ofKind(list, 'done').map((e) => e.key)).to.deep.equal(['fine.txt']);
+    expect(await readdir(outside)).to.deep.equal([]);
+  });
+
   it('skips symlinks unless asked, skips FIFOs, and reports a dangling link as a failed item without stopping', async () => {
     const root = dir('links');
     await tree(root, { 'real/file.txt': 'real' });
@@ -309,6 +323,23 @@ describe('bulk operations: directories, prefixes, sync', function () {
     expect(commandNames(spy).filter((n) => n === 'DeleteObjectsCommand')).to.have.length(2);
     const remaining = await collect(s3.rx.listObjects(s3.bucket, { prefix: 'many' }));
     expect((remaining[0]!.val as unknown as { objects: Array<{ key: string }> }).objects.map((o) => o.key)).to.deep.equal(['many-other/x']);
+  });
+
+  it('downloadFile with `expect` (what a listing said) sends no HeadObject, and a stale ETag fails it', async () => {
+    await s3.rx.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'expect/x.txt', Body: 'expected' }));
+    const head = await s3.rx.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: 'expect/x.txt' }));
+    const spy = spySend(s3.rx);
+    try {
+      const ok = await collect(s3.rx.downloadFile(s3.bucket, 'expect/x.txt', dir('expected.txt'), { expect: { size: 8, etag: head.ETag } }));
+      expect(ok[ok.length - 1]!.ok).to.equal(true);
+      expect(commandNames(spy)).to.deep.equal(['GetObjectCommand']);
+      expect(await readFile(dir('expected.txt'), 'utf8')).to.equal('expected');
+      const stale = await collect(s3.rx.downloadFile(s3.bucket, 'expect/x.txt', dir('stale.txt'), { expect: { size: 8, etag: '"00000000000000000000000000000000"' } }));
+      expect((stale[stale.length - 1]!.val as S3Error).kind).to.equal('PreconditionFailed');
+      expect(existsSync(dir('stale.txt'))).to.equal(false);
+    } finally {
+      spy.restore();
+    }
   });
 
   it('rejects bad input before any request', async () => {

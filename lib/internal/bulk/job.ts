@@ -217,6 +217,17 @@ export function runJob(spec: JobSpec): Observable<Result<BulkEvent, S3Error>> {
       );
     };
 
+    // Keys come in order, so the files of one directory come together: its check is made once, by the first.
+    let lastDirectory: { readonly dir: string; readonly ready: Promise<void> } | undefined;
+    const directoryReady = (root: string, dir: string): Promise<void> => {
+      if (lastDirectory?.dir !== dir) lastDirectory = { dir, ready: insideRoot(root, dir) };
+      const ready = lastDirectory.ready;
+      ready.catch(() => {
+        if (lastDirectory?.ready === ready) lastDirectory = undefined; // a failure is not remembered
+      });
+      return ready;
+    };
+
     /** The work of transferring one source entry to the target. */
     const transferWork = (entry: Entry, tgt: Place): ((onBytes: (n: number) => void) => Promise<void>) => {
       const key = entry.key;
@@ -234,8 +245,9 @@ export function runJob(spec: JobSpec): Observable<Result<BulkEvent, S3Error>> {
       if (source.kind === 's3' && tgt.kind === 'local') {
         const path = where(tgt, key);
         return async (onBytes) => {
-          await insideRoot(tgt.root, path);
-          await drain(downloadFile(source.ctx, source.bucket, source.prefix + key, path, { partSize, concurrency: partConcurrency }), signal, progressBytes(onBytes));
+          await directoryReady(tgt.root, dirname(path));
+          const expect = { size: entry.size, etag: entry.etag };
+          await drain(downloadFile(source.ctx, source.bucket, source.prefix + key, path, { partSize, concurrency: partConcurrency, expect }), signal, progressBytes(onBytes));
           await utimes(path, new Date(), new Date(entry.mtimeMs));
           if (spec.move) await drain(deleteObject(source.ctx, source.bucket, source.prefix + key), signal);
         };
@@ -525,13 +537,12 @@ export function drain<T>(source$: Observable<Result<T, S3Error>>, signal: AbortS
   });
 }
 
-/** Refuses a download path that leaves `root` (through a symlinked directory inside it, for instance). */
-async function insideRoot(root: string, path: string): Promise<void> {
-  const parent = dirname(path);
+/** Creates a download's directory, refusing one that leaves `root` (through a symlinked directory inside it). */
+async function insideRoot(root: string, parent: string): Promise<void> {
   await mkdir(parent, { recursive: true });
   const [realRoot, realParent] = await Promise.all([realpath(root), realpath(parent)]);
   if (realParent !== realRoot && !realParent.startsWith(realRoot + sep)) {
-    throw s3Error('LocalFile', { operation: 'download', key: path }, `${path} would be written outside ${root} (through a symbolic link)`);
+    throw s3Error('LocalFile', { operation: 'download', key: parent }, `${parent} would be written outside ${root} (through a symbolic link)`);
   }
 }
 
