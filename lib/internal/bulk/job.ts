@@ -32,7 +32,16 @@ export type Place =
   | { readonly kind: 'local'; readonly root: string }
   | { readonly kind: 's3'; readonly ctx: ClientContext; readonly bucket: string; readonly prefix: string };
 
-/** The options every bulk operation takes (the last argument of each; `sync` takes them in its one argument). */
+/**
+ * The options every bulk operation takes (the last argument of each; `sync` takes them in its one argument).
+ * Values out of range make the job emit one `Err` (`InvalidInput`) before any request.
+ *
+ * @example
+ * ```ts
+ * const options: BulkOptions = { concurrency: 16, maxBandwidth: 20 * 1024 * 1024, filters: [{ exclude: '*.tmp' }], dryRun: true };
+ * rx.uploadDirectory('./photos', 'backup', 'photos/', options).subscribe(console.log);
+ * ```
+ */
 export interface BulkOptions {
   /** Objects in flight at once. Default 32. */
   readonly concurrency?: number;
@@ -59,7 +68,15 @@ export interface BulkOptions {
   readonly progressInterval?: number;
 }
 
-/** What `sync` compares, beyond what every bulk job takes. */
+/**
+ * What `sync` compares, beyond what every bulk job takes.
+ *
+ * @example
+ * ```ts
+ * const compare: SyncCompareOptions = { delete: true, sizeOnly: true };
+ * rx.sync({ from: { bucket: 'www' }, to: './mirror', ...compare }).subscribe(console.log);
+ * ```
+ */
 export interface SyncCompareOptions {
   /** Delete what exists at the target but not at the source (skipped when anything failed). Default false. */
   readonly delete?: boolean;
