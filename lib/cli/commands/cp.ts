@@ -13,7 +13,7 @@ import { RECURSIVE_OPTIONS, recursiveTransfer } from './recursive';
 const TRANSFER_OPTIONS: readonly OptionSpec[] = [
   DRY_RUN,
   { name: 'part-size', value: 'SIZE', description: 'Bytes per part or ranged GET, at least 5MiB (default 8MiB); also the single-request threshold.' },
-  { name: 'concurrency', value: 'N', description: 'Parts or ranges in flight at once, 1 to 64 (default 4).' },
+  { name: 'concurrency', value: 'N', description: 'Parts or ranges in flight at once, 1 to 64 (default 4); with -r, objects in flight (default 32).' },
   { name: 'content-type', value: 'TYPE', description: 'Content-Type of the uploaded or copied object.' },
   { name: 'metadata', value: 'K=V[,K=V]', description: 'User metadata of the uploaded or copied object (replaces the source\'s on a copy).' },
   ...RECURSIVE_OPTIONS,
