@@ -11,6 +11,8 @@ interface Benchmark {
 const benchmarks: Record<string, Benchmark> = {
   peers: { summary: 'rx-s3 vs the raw SDK, boto3, the AWS CLI and minio-js: transfers, listing, HEAD latency, small puts, RSS (the default)', load: () => import('./peers.js') },
   transfer: { summary: 'a file up and down, rx-s3 vs the raw SDK (MB/s, CPU-s/GiB, RSS)', load: () => import('./transfer.js') },
+  'bulk-memory': { summary: 'peak RSS of a sync merging two listings of 10k, 100k and 1M keys (flat memory)', load: () => import('./bulk-memory.js') },
+  tree: { summary: 'a directory tree up, down and re-synced: rx-s3 sync / cp -r vs aws s3 sync, rclone and boto3', load: () => import('./tree.js') },
 };
 
 async function run(): Promise<void> {

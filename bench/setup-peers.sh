@@ -2,6 +2,7 @@
 # Installs the peers the `peers` benchmarks compare rx-s3 with, when they are missing:
 #   - boto3 + s3transfer (Debian python3-boto3), run with /usr/bin/python3
 #   - the AWS CLI (Debian awscli), run as /usr/bin/aws
+#   - rclone (Debian rclone), run as /usr/bin/rclone (the `tree` benchmark)
 # minio-js and the AWS SDK for JavaScript come from package.json (npm install).
 #
 #   bash bench/setup-peers.sh          # installs with apt-get when root; otherwise says what is missing
@@ -12,9 +13,10 @@ set -uo pipefail
 missing=()
 /usr/bin/python3 -c 'import boto3, s3transfer' 2>/dev/null || missing+=(python3-boto3)
 [[ -x /usr/bin/aws ]] || missing+=(awscli)
+[[ -x /usr/bin/rclone ]] || missing+=(rclone)
 
 if ((${#missing[@]} == 0)); then
-  echo "setup-peers: boto3 $(/usr/bin/python3 -c 'import boto3; print(boto3.__version__)'), $(/usr/bin/aws --version 2>&1 | head -1)" >&2
+  echo "setup-peers: boto3 $(/usr/bin/python3 -c 'import boto3; print(boto3.__version__)'), $(/usr/bin/aws --version 2>&1 | head -1), $(/usr/bin/rclone --version 2>&1 | head -1)" >&2
   exit 0
 fi
 if [[ $(id -u) != 0 ]]; then

@@ -67,6 +67,23 @@ export type { DownloadStreamOptions } from './operations/download-stream';
 export type { UploadOptions } from './internal/upload-options';
 export type { MetadataCacheOptions } from './internal/metadata-cache';
 export type { TimeoutOptions } from './internal/timeouts';
+export { Budget, type BudgetOptions } from './internal/budget';
+export type { BulkOptions, SyncCompareOptions } from './internal/bulk/job';
+export type { Filter } from './internal/bulk/filters';
+export type { SyncOptions, SyncPlace } from './operations/sync';
+export type {
+  BulkAction,
+  BulkDone,
+  BulkEvent,
+  BulkFailed,
+  BulkPlanned,
+  BulkProgress,
+  BulkSkipped,
+  BulkStarted,
+  BulkSummary,
+  SkipReason,
+  TransferReason,
+} from './bulk-events';
 /**
  * ts-results' `Ok`, `Err` and `Result`, re-exported so ES-module consumers need not import ts-results (a
  * CommonJS/UMD package) themselves. Every rx-s3 operation emits `Result<T, S3Error>` values: `Ok(T)` or

@@ -57,6 +57,14 @@ import { putBucketVersioning } from './operations/put-bucket-versioning';
 import { listObjectVersions, type ListObjectVersionsOptions } from './operations/list-object-versions';
 import { getObjectTagging, type ObjectTaggingOptions } from './operations/get-object-tagging';
 import { putObjectTagging } from './operations/put-object-tagging';
+import type { BulkEvent } from './bulk-events';
+import type { BulkOptions } from './internal/bulk/job';
+import { copyPrefix } from './operations/copy-prefix';
+import { deletePrefix } from './operations/delete-prefix';
+import { downloadPrefix } from './operations/download-prefix';
+import { movePrefix } from './operations/move-prefix';
+import { sync, type SyncOptions, type SyncPlace } from './operations/sync';
+import { uploadDirectory } from './operations/upload-directory';
 
 /**
  * How to build an {@link RxS3}: the argument of its constructor. Every field is optional: with none, the SDK's
@@ -425,6 +433,73 @@ export class RxS3 {
    */
   downloadStream(bucket: string, key: string, options?: DownloadStreamOptions): Observable<Result<StreamEvent, S3Error>> {
     return downloadStream(this.context, bucket, key, options);
+  }
+
+  /**
+   * Uploads a local directory tree to a bucket prefix: per-file events, progress ticks, then one `summary`.
+   * @example
+   * ```ts
+   * rx.uploadDirectory('./photos', 'backup', 'photos/', { filters: [{ exclude: '*.tmp' }] }).subscribe(console.log);
+   * ```
+   */
+  uploadDirectory(directory: string, bucket: string, prefix?: string, options?: BulkOptions): Observable<Result<BulkEvent, S3Error>> {
+    return uploadDirectory(this.context, directory, bucket, prefix, options);
+  }
+
+  /**
+   * Downloads every object under a prefix into a local directory: per-object events, progress ticks, then one `summary`.
+   * @example
+   * ```ts
+   * rx.downloadPrefix('backup', 'photos/', './restore').subscribe(console.log);
+   * ```
+   */
+  downloadPrefix(bucket: string, prefix: string | undefined, directory: string, options?: BulkOptions): Observable<Result<BulkEvent, S3Error>> {
+    return downloadPrefix(this.context, bucket, prefix, directory, options);
+  }
+
+  /**
+   * Copies every object under a prefix to another prefix or bucket (or through another client): events, then one `summary`.
+   * @example
+   * ```ts
+   * rx.copyPrefix({ bucket: 'photos', prefix: '2026/' }, { bucket: 'archive', prefix: 'photos/2026/' }).subscribe(console.log);
+   * ```
+   */
+  copyPrefix(from: Exclude<SyncPlace, string>, to: Exclude<SyncPlace, string>, options?: BulkOptions): Observable<Result<BulkEvent, S3Error>> {
+    return copyPrefix(this.context, from, to, options);
+  }
+
+  /**
+   * Moves every file or object from one place to another, deleting each source once its copy is complete.
+   * @example
+   * ```ts
+   * rx.movePrefix({ bucket: 'inbox' }, { bucket: 'archive', prefix: '2026/' }).subscribe(console.log);
+   * ```
+   */
+  movePrefix(from: SyncPlace, to: SyncPlace, options?: BulkOptions): Observable<Result<BulkEvent, S3Error>> {
+    return movePrefix(this.context, from, to, options);
+  }
+
+  /**
+   * Deletes every object under a prefix, 1,000 per request, as the listing arrives: events, then one `summary`.
+   * @example
+   * ```ts
+   * rx.deletePrefix('logs', '2025/', { filters: [{ exclude: '*.keep' }] }).subscribe(console.log);
+   * ```
+   */
+  deletePrefix(bucket: string, prefix?: string, options?: BulkOptions): Observable<Result<BulkEvent, S3Error>> {
+    return deletePrefix(this.context, bucket, prefix, options);
+  }
+
+  /**
+   * Makes the target like the source (local to S3, S3 to local, S3 to S3), as `aws s3 sync` does.
+   * @example
+   * ```ts
+   * rx.sync({ from: './site', to: { bucket: 'www' }, delete: true }).pipe(filterResultOk())
+   *   .subscribe((e) => e.kind === 'summary' && console.log(e.ok ? 'in sync' : e.failedKeys));
+   * ```
+   */
+  sync(options: SyncOptions): Observable<Result<BulkEvent, S3Error>> {
+    return sync(this.context, options);
   }
 
   /**

@@ -36,6 +36,8 @@ export interface ParsedArgs {
   readonly command: string | undefined;
   readonly operands: readonly string[];
   readonly values: ReadonlyMap<string, string | boolean>;
+  /** Every option given, in command-line order (for options that may repeat, such as --exclude and --include). */
+  readonly ordered?: ReadonlyArray<readonly [string, string | boolean]>;
 }
 
 /** A mistake in the command line: printed with a hint to `--help`, exit code 2. */
@@ -64,6 +66,7 @@ export function parseArgs(argv: readonly string[], globals: readonly OptionSpec[
   }
   const known = [...globals, ...(command?.options ?? [])];
   const values = new Map<string, string | boolean>();
+  const ordered: Array<[string, string | boolean]> = [];
   const operands: string[] = [];
   let seenCommand = false;
   let optionsEnded = false;
@@ -83,12 +86,14 @@ export function parseArgs(argv: readonly string[], globals: readonly OptionSpec[
     if (spec.value === undefined) {
       if (inline !== undefined) throw new UsageError(`option --${spec.name} takes no value`, command?.name);
       values.set(spec.name, !negated);
+      ordered.push([spec.name, !negated]);
       continue;
     }
     if (negated) throw new UsageError(`unknown option ${token}`, command?.name);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`option --${spec.name} needs a value (${spec.value})`, command?.name);
     values.set(spec.name, checkChoice(spec, value, command?.name));
+    ordered.push([spec.name, values.get(spec.name)!]);
   }
 
   const helpAsked = values.get('help') === true || values.get('version') === true;
@@ -97,7 +102,7 @@ export function parseArgs(argv: readonly string[], globals: readonly OptionSpec[
     if (operands.length < min) throw new UsageError(`${command.name} needs ${min === max ? min : `at least ${min}`} operand${min === 1 ? '' : 's'}: ${command.usage[0] ?? ''}`, command.name);
     if (operands.length > max) throw new UsageError(`${command.name} takes at most ${max} operand${max === 1 ? '' : 's'}; unexpected '${operands[max] ?? ''}'`, command.name);
   }
-  return { command: command?.name, operands, values };
+  return { command: command?.name, operands, values, ordered };
 }
 
 /** The first token that is neither an option nor the value of a global option: the command's name. */
@@ -185,7 +190,13 @@ export class Options {
   constructor(
     private readonly values: ReadonlyMap<string, string | boolean>,
     private readonly command: string | undefined,
+    private readonly ordered: ReadonlyArray<readonly [string, string | boolean]> = [],
   ) {}
+
+  /** Every value given to any of `names`, in command-line order (`--exclude a --include b --exclude c`). */
+  occurrences(names: readonly string[]): Array<readonly [string, string]> {
+    return this.ordered.filter((o): o is readonly [string, string] => names.includes(o[0]) && typeof o[1] === 'string');
+  }
 
   flag(name: string): boolean {
     return this.values.get(name) === true;

@@ -4,7 +4,7 @@
  * (`{ "kind": "error", "error": {...} }`, `{ "kind": "cancelled", ... }`).
  */
 import type { Observable } from 'rxjs';
-import type { ObjectSummary, Result, S3Error, TransferProgress } from '../index';
+import type { BulkEvent, ObjectSummary, Result, S3Error, TransferProgress } from '../index';
 
 /** What a command did, in the words of `aws s3`. */
 export type Action = 'upload' | 'download' | 'copy' | 'move' | 'delete' | 'make_bucket' | 'remove_bucket';
@@ -65,7 +65,9 @@ export type CliEvent =
       readonly metadata: Readonly<Record<string, string>>;
     }
   /** `stat s3://bucket`. */
-  | { readonly kind: 'bucket-metadata'; readonly bucket: string; readonly region: string | undefined };
+  | { readonly kind: 'bucket-metadata'; readonly bucket: string; readonly region: string | undefined }
+  /** `cp -r`, `mv -r`, `sync`, `rm -r`: a bulk job's event (printed as itself with `--json`). */
+  | { readonly kind: 'bulk'; readonly event: BulkEvent };
 
 /** What every command returns: its events, failures as `Err` values (the stream may go on after one). */
 export type CliStream = Observable<Result<CliEvent, S3Error>>;

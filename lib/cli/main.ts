@@ -61,7 +61,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     new Reporter(io.stdout, io.stderr, { json: jsonAsked, quietResults: false, humanReadable: false }).usage(error.message, error.command);
     return 2;
   }
-  const options = new Options(parsed.values, parsed.command);
+  const options = new Options(parsed.values, parsed.command, parsed.ordered);
   const command = COMMANDS.find((c) => c.spec.name === parsed.command);
   if (options.flag('version')) {
     io.stdout.write(`${TOOL.name} ${version()}\n`);

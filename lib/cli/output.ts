@@ -4,6 +4,7 @@
  */
 import type { S3Error } from '../index';
 import type { CliEvent } from './events';
+import { bulkView } from './bulk-output';
 import { formatBytes, formatDate, formatDuration } from './format';
 import { ProgressBar, type Terminal } from './progress-bar';
 
@@ -32,6 +33,10 @@ export class Reporter {
   ) {}
 
   event(event: CliEvent): void {
+    if (event.kind === 'bulk') {
+      this.bulk(event.event);
+      return;
+    }
     if (this.options.json) {
       this.json(event);
       return;
@@ -50,6 +55,29 @@ export class Reporter {
     this.clearBar();
     const lines = humanLines(event, this.options.humanReadable);
     if (lines.length > 0 && !this.options.quietResults) this.stdout.write(`${lines.join('\n')}\n`);
+  }
+
+  /** A bulk job's event: one aggregate bar, a line per finished object, warnings and the summary on stderr. */
+  private bulk(event: Extract<CliEvent, { kind: 'bulk' }>['event']): void {
+    if (this.options.json) {
+      this.json(event);
+      return;
+    }
+    const view = bulkView(event);
+    if (view.progress !== undefined) {
+      if (this.bar?.id !== 'bulk') {
+        this.clearBar();
+        this.bar = { id: 'bulk', bar: new ProgressBar(this.stderr, '') };
+      }
+      this.bar.bar.update(view.progress.tick, view.progress.label);
+      return;
+    }
+    if (view.stdout.length === 0 && view.stderr.length === 0) return;
+    const bar = this.bar;
+    this.bar?.bar.clear();
+    if (view.stdout.length > 0 && !this.options.quietResults) this.stdout.write(`${view.stdout.join('\n')}\n`);
+    if (view.stderr.length > 0) this.stderr.write(`${view.stderr.join('\n')}\n`);
+    bar?.bar.redraw();
   }
 
   error(error: S3Error): void {
@@ -104,6 +132,7 @@ export function humanLines(event: CliEvent, humanReadable = false): string[] {
     }
     case 'progress':
     case 'stage':
+    case 'bulk':
       return [];
     case 'complete':
       return [`${event.action}: ${event.source === undefined ? '' : `${event.source} to `}${event.target}${transferSummary(event)}`];

@@ -102,6 +102,7 @@ export interface ProgressBarOptions {
 export class ProgressBar {
   private lastDraw = Number.NEGATIVE_INFINITY;
   private drawn = false;
+  private last: { tick: TransferProgress; label: string } | undefined;
   private readonly intervalMs: number;
   private readonly now: () => number;
 
@@ -120,16 +121,24 @@ export class ProgressBar {
   }
 
   /** Redraws the bar for `tick`, unless the last redraw was less than the interval ago (final ticks always draw). */
-  update(tick: TransferProgress): void {
+  update(tick: TransferProgress, label = this.label): void {
     if (!this.live) return;
+    this.last = { tick, label };
     const now = this.now();
     const final = tick.totalBytes !== undefined && tick.transferredBytes >= tick.totalBytes;
     if (!final && now - this.lastDraw < this.intervalMs) return;
     this.lastDraw = now;
     // One column short of the edge: writing the last column makes some terminals wrap.
     const width = (this.terminal.columns !== undefined && this.terminal.columns > 0 ? this.terminal.columns : 80) - 1;
-    this.terminal.write(`\r${renderBar(tick, width, this.label)}\x1b[K`);
+    this.terminal.write(`\r${renderBar(tick, width, label)}\x1b[K`);
     this.drawn = true;
+  }
+
+  /** Draws the last tick again (after lines were printed over a cleared bar). */
+  redraw(): void {
+    if (this.last === undefined || !this.live) return;
+    this.lastDraw = Number.NEGATIVE_INFINITY;
+    this.update(this.last.tick, this.last.label);
   }
 
   /** Erases the bar, so the next line of output starts clean in its place. */

@@ -4,6 +4,7 @@ import { DEFAULT_PART_SIZE, LARGEST_PART, MIN_PART_SIZE, type UploadPlan } from 
 import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from './sse';
 import { checkTags, taggingHeader, type ObjectTags } from './tags';
 import { checkTimeouts, type TimeoutOptions } from './timeouts';
+import type { Budget } from './budget';
 import { checkBucket, checkCount, checkFlag, checkHeaderValue, checkMetadata, checkNewKey, firstProblem } from './validate';
 
 /**
@@ -71,6 +72,8 @@ export interface UploadOptions extends WriteOptions {
    * CPU-s/GiB); `uploadStream` records it only for a stream that fits in one part.
    */
   readonly integrity?: boolean;
+  /** A budget shared with other transfers and bulk jobs: every request of this upload takes room in it. */
+  readonly budget?: Budget;
 }
 
 /** The checks of {@link WriteOptions}. */

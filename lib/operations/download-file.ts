@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { Observable } from 'rxjs';
 import type { Result } from 'ts-results';
 import { s3Error, type S3Error } from '../errors';
 import type { DownloadEvent, DownloadOutput, SizedTransferProgress } from '../events';
 import type { ClientContext } from '../internal/context';
+import { underBudget, type Budget } from '../internal/budget';
 import { unlessInvalid } from '../internal/from-command';
 import { headObject } from '../internal/head-object';
 import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from '../internal/multipart';
@@ -45,6 +47,13 @@ export interface DownloadFileOptions {
    * not read back.
    */
   readonly integrity?: boolean;
+  /** A budget shared with other transfers and bulk jobs: every request of this download takes room in it. */
+  readonly budget?: Budget;
+  /**
+   * The object's size and ETag as a listing reported them: the HeadObject is skipped. Every GET is still pinned to
+   * the ETag (If-Match), so an object changed since the listing fails the download instead of mixing versions.
+   */
+  readonly expect?: { readonly size: number; readonly etag: string | undefined };
 }
 
 /**
@@ -60,7 +69,8 @@ export interface DownloadFileOptions {
  * request made, retries included. A missing destination directory is a `LocalFile` error before any request; a
  * failed write (disk full) is one `Err` of kind `LocalFile`, and the temp file is deleted.
  */
-export function downloadFile(ctx: ClientContext, bucket: string, key: string, filePath: string, options: DownloadFileOptions = {}): Observable<Result<DownloadEvent, S3Error>> {
+export function downloadFile(unbudgeted: ClientContext, bucket: string, key: string, filePath: string, options: DownloadFileOptions = {}): Observable<Result<DownloadEvent, S3Error>> {
+  const ctx = underBudget(unbudgeted, options.budget);
   const context = { operation: 'downloadFile', bucket, key };
   const problem = firstProblem(
     checkBucket(bucket, context),
@@ -82,7 +92,10 @@ export function downloadFile(ctx: ClientContext, bucket: string, key: string, fi
 
       const verify = options.integrity !== false;
       const checksumMode = verify && (await readsChecksums(ctx.client)) ? { ChecksumMode: 'ENABLED' as const } : {};
-      const head = await headObject(ctx, context, { Bucket: bucket, Key: key, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey), ...checksumMode }, signal);
+      // With `expect` (sizes and ETags from a listing) the HEAD is skipped, and with it the digest to verify.
+      const head: HeadObjectCommandOutput | { ContentLength: number; ETag: string | undefined; Metadata?: undefined } = options.expect !== undefined
+        ? { ContentLength: options.expect.size, ETag: options.expect.etag }
+        : await headObject(ctx, context, { Bucket: bucket, Key: key, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey), ...checksumMode }, signal);
       const expected = verify ? expectedDigest(head) : undefined;
       const size = head.ContentLength ?? 0;
       meter.setTotal(size);

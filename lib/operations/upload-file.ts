@@ -6,6 +6,7 @@ import type { FileUploadEvent, SizedTransferProgress, UploadOutput } from '../ev
 import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { fileCrc32 } from '../internal/integrity';
+import { underBudget } from '../internal/budget';
 import { runUpload } from '../internal/multipart';
 import { fileSource, PartBuffers } from '../internal/part-source';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
@@ -49,7 +50,7 @@ export function uploadFile(ctx: ClientContext, bucket: string, key: string, file
         const planned = uploadPlan(bucket, key, options);
         // A multipart upload names its metadata first: the digest needs a first reading of the file.
         const plan = planned.integrity && stat.size > planned.partSize ? { ...planned, digest: await fileCrc32(handle, stat.size, signal) } : planned;
-        return await runUpload(ctx, plan, fileSource(handle, stat.size, filePath, new PartBuffers(plan.concurrency + 1)), meter, signal);
+        return await runUpload(underBudget(ctx, options.budget), plan, fileSource(handle, stat.size, filePath, new PartBuffers(plan.concurrency + 1)), meter, signal);
       },
       // The cache forgets the key once the upload really ended, not when the subscriber left.
       { timeouts: options.timeouts, settled: () => ctx.metadataCache?.invalidate(bucket, [key]) },

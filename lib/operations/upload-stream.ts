@@ -4,6 +4,7 @@ import type { S3Error } from '../errors';
 import type { UploadEvent } from '../events';
 import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
+import { underBudget } from '../internal/budget';
 import { runUpload } from '../internal/multipart';
 import { PartBuffers, streamSource } from '../internal/part-source';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
@@ -59,7 +60,7 @@ export function uploadStream(ctx: ClientContext, bucket: string, key: string, st
         onAbort(() => readable.destroy(Object.assign(new Error('the upload was stopped'), { name: 'AbortError' })));
         hold(() => source.close().catch(() => undefined));
         try {
-          return await runUpload(ctx, plan, source, meter, signal);
+          return await runUpload(underBudget(ctx, options.budget), plan, source, meter, signal);
         } catch (cause) {
           readable.destroy();
           throw cause;

@@ -122,3 +122,15 @@ rx.downloadFile('b', 'k', './k', { timeouts: { deadlineMs: 60_000 } });
 rx.uploadFile('b', 'k', './k', { timeouts: { idleMs: '30s' } });
 
 void [kind, wrongKind];
+
+// Bulk jobs: one Observable of BulkEvent Results; events narrow on `kind`; a budget is a shared value.
+import type { Budget as BudgetType, BulkEvent } from '../../lib';
+assertType<Equals<ReturnType<RxS3['sync']>, Observable<Result<BulkEvent, S3Error>>>>();
+declare const budget: BudgetType;
+rx.sync({ from: './dir', to: { bucket: 'b', prefix: 'p/' }, delete: true, budget, filters: [{ exclude: '*.tmp' }] }).subscribe((result) => {
+  if (result.ok && result.val.kind === 'failed') void result.val.error.kind;
+  if (result.ok && result.val.kind === 'summary') void (result.val.ok && result.val.failedKeys.length);
+});
+rx.uploadFile('b', 'k', './f', { budget });
+// @ts-expect-error a filter is { include } or { exclude }
+rx.uploadDirectory('./dir', 'b', 'p/', { filters: [{ match: '*' }] });

@@ -8,11 +8,12 @@ import { DRY_RUN, type Command, type CommandContext } from '../command';
 import type { CliEvent, CliStream } from '../events';
 import { parseLocation, s3Url, targetKey, targetPath, type Location, type S3Location } from '../location';
 import { fromPromise, thenDeleteSource, transferEvents } from '../streams';
+import { RECURSIVE_OPTIONS, recursiveTransfer } from './recursive';
 
 const TRANSFER_OPTIONS: readonly OptionSpec[] = [
   DRY_RUN,
   { name: 'part-size', value: 'SIZE', description: 'Bytes per part or ranged GET, at least 5MiB (default 8MiB); also the single-request threshold.' },
-  { name: 'concurrency', value: 'N', description: 'Parts or ranges in flight at once, 1 to 64 (default 4).' },
+  { name: 'concurrency', value: 'N', description: 'Parts or ranges in flight at once, 1 to 64 (default 4); with -r, objects in flight (default 32).' },
   { name: 'content-type', value: 'TYPE', description: 'Content-Type of the uploaded or copied object.' },
   { name: 'metadata', value: 'K=V[,K=V]', description: 'User metadata of the uploaded or copied object (replaces the source\'s on a copy).' },
   {
@@ -20,6 +21,7 @@ const TRANSFER_OPTIONS: readonly OptionSpec[] = [
     value: 'SIZE',
     description: 'S3 to S3: objects above this are copied in parts (UploadPartCopy), several at once; default and maximum 5GiB.',
   },
+  ...RECURSIVE_OPTIONS,
 ];
 
 /** `rx-s3 cp <source> <target>`: local to S3, S3 to local, S3 to S3, stdin to S3, S3 to stdout. */
@@ -66,6 +68,7 @@ interface Plan {
 }
 
 function transfer(ctx: CommandContext, move: boolean): CliStream {
+  if (ctx.options.flag('recursive')) return recursiveTransfer(ctx, move);
   const name = move ? 'mv' : 'cp';
   const [source, target] = ctx.operands.map((operand) => {
     const location = parseLocation(operand);

@@ -4,7 +4,8 @@ import { mb, rb } from './buckets';
 import { cp, mv } from './cp';
 import { ls } from './ls';
 import { presign } from './presign';
+import { sync } from './recursive';
 import { rm } from './rm';
 import { stat } from './stat';
 
-export const COMMANDS: readonly Command[] = [ls, cp, mv, rm, mb, rb, presign, stat];
+export const COMMANDS: readonly Command[] = [ls, cp, mv, rm, mb, rb, presign, stat, sync];

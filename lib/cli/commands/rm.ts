@@ -3,7 +3,7 @@ import { Ok, type Result, type S3Error } from '../../index';
 import { DRY_RUN, type Command } from '../command';
 import type { CliEvent } from '../events';
 import { s3Operand, s3Url } from '../location';
-import { deleteUnder } from '../streams';
+import { BULK_OPTIONS, recursiveDelete } from './recursive';
 
 /** `rx-s3 rm s3://bucket/key` and `rx-s3 rm --recursive s3://bucket[/prefix]`. */
 export const rm: Command = {
@@ -17,12 +17,12 @@ export const rm: Command = {
         'As in S3, deleting a key that does not exist succeeds.',
     ],
     operands: { min: 1, max: 1 },
-    options: [{ name: 'recursive', short: 'r', description: 'Delete every object under the prefix.' }, DRY_RUN],
+    options: [{ name: 'recursive', short: 'r', description: 'Delete every object under the prefix.' }, DRY_RUN, ...BULK_OPTIONS.slice(0, 2)],
   },
   run(ctx) {
     const recursive = ctx.options.flag('recursive');
     const { bucket, key } = s3Operand(ctx.operands[0] ?? '', 'rm', !recursive);
-    if (recursive) return deleteUnder(ctx.rx, bucket, key, ctx.dryRun);
+    if (recursive) return recursiveDelete(ctx, bucket, key);
     const target = s3Url(bucket, key);
     if (ctx.dryRun) return of(Ok<CliEvent>({ kind: 'dryrun', action: 'delete', source: undefined, target }));
     return ctx.rx.deleteObject(bucket, key).pipe(
