@@ -34,6 +34,8 @@ export type {
   UploadEvent,
   UploadOutput,
   VerifiedCopy,
+  KeyRange,
+  WalkPage,
 } from './events';
 export type { CreateBucketOptions } from './operations/create-bucket';
 export type { PresignOptions } from './operations/generate-presigned-url';
@@ -41,6 +43,11 @@ export type { PutBody, PutChecksum, PutObjectOptions } from './operations/put-ob
 export type { ByteRange, GetObjectOptions } from './operations/get-object';
 export type { GetObjectMetadataOptions } from './operations/get-object-metadata';
 export type { ListObjectsOptions } from './operations/list-objects';
+export type { ForEachObjectOptions } from './operations/for-each-object';
+export type { WalkObjectsOptions } from './operations/walk-objects';
+export type { KeySample, SampleKeySpaceOptions } from './operations/sample-key-space';
+export { cutKeyRanges, inKeyRange, parseShard } from './operations/key-ranges';
+export { compareKeys } from './internal/key-order';
 export type { CopyObjectOptions } from './operations/copy-object';
 export type { MoveObjectOptions } from './operations/move-object';
 export type { UploadFileOptions } from './operations/upload-file';
