@@ -6,6 +6,7 @@ import type { ObjectPage, ObjectSummary } from '../events';
 import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { compareKeys, decodePosition, encodePosition, type ListingPosition } from '../internal/key-order';
+import { useFastListParser } from '../internal/list-xml';
 import { paginate } from '../internal/paginate';
 import { checkBucket, checkCount, firstProblem } from '../internal/validate';
 
@@ -73,14 +74,14 @@ export function listObjects(ctx: ClientContext, bucket: string, options: ListObj
         context,
         async (token, abortSignal) => {
           const raw = await ctx.client.send(
-            new ListObjectsV2Command({
+            useFastListParser(new ListObjectsV2Command({
               Bucket: bucket,
               Prefix: prefix,
               Delimiter: delimiter,
               MaxKeys: options.pageSize,
               StartAfter: token === undefined ? start.after : undefined,
               ContinuationToken: token,
-            }),
+            })),
             { abortSignal },
           );
           if (raw.IsTruncated === true && !raw.NextContinuationToken) {

@@ -5,6 +5,7 @@ import type { S3Error } from '../errors';
 import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { compareKeys } from '../internal/key-order';
+import { useFastListParser } from '../internal/list-xml';
 import { checkBucket, checkCount, firstProblem } from '../internal/validate';
 
 /**
@@ -79,7 +80,7 @@ export function sampleKeySpace(ctx: ClientContext, bucket: string, options: Samp
     fromRequest(context, async (abortSignal) => {
       const list = async (startAfter: string | undefined): Promise<{ keys: string[]; truncated: boolean }> => {
         const raw = await ctx.client.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, StartAfter: startAfter, MaxKeys: PAGE }),
+          useFastListParser(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix === '' ? undefined : prefix, StartAfter: startAfter, MaxKeys: PAGE })),
           { abortSignal },
         );
         return { keys: (raw.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [o.Key])), truncated: raw.IsTruncated === true };
