@@ -57,9 +57,6 @@ async function readBody(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
 
 const ENTITY = /&(?:(amp)|(lt)|(gt)|(quot)|(apos)|#(\d+)|#x([0-9a-fA-F]+));/g;
 const ENTITIES = ['&', '<', '>', '"', "'"] as const;
-const LT = 0x3c;
-const GT = 0x3e;
-const AMP = 0x26;
 
 function decode(text: string): string {
   return text.replace(ENTITY, (...m: Array<string | undefined>) => {
@@ -68,39 +65,39 @@ function decode(text: string): string {
   });
 }
 
-/** True when bytes [from, to) are only XML white space. */
-function blank(xml: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i += 1) {
-    const b = xml[i];
-    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return false;
-  }
-  return true;
+/**
+ * The answer twice: its bytes, and the same bytes read as Latin-1 (one character per byte, so an index in one is
+ * an index in the other) for fast searching. Values are decoded from the bytes as UTF-8, into strings of their
+ * own: a slice of the page's string would keep the whole page alive as long as a key.
+ */
+interface Doc {
+  readonly bytes: Buffer;
+  readonly latin1: string;
 }
 
-/**
- * The text of an element whose content is bytes [start, end), or undefined when it holds markup. Decoded from the
- * bytes into a string of its own: a slice of the page's string would keep the whole page alive as long as the key.
- */
-function text(xml: Buffer, start: number, end: number): string | undefined {
-  const lt = xml.indexOf(LT, start);
+const WHITE = /^\s*$/;
+
+/** The text of an element whose content is [start, end), or undefined when it holds markup. */
+function text(doc: Doc, start: number, end: number): string | undefined {
+  const lt = doc.latin1.indexOf('<', start);
   if (lt >= 0 && lt < end) return undefined;
-  const raw = xml.toString('utf8', start, end);
-  const amp = xml.indexOf(AMP, start);
-  return amp >= 0 && amp < end ? decode(raw) : raw;
+  const raw = doc.bytes.toString('utf8', start, end);
+  return raw.includes('&') ? decode(raw) : raw;
 }
 
 const TAG = /^[A-Za-z][\w.-]*$/;
 
-/** Reads the `<Name>...</Name>` children of bytes [from, to), calling `field` for each; false when not that simple. */
-function children(xml: Buffer, from: number, to: number, field: (name: string, start: number, end: number) => boolean): boolean {
+/** Reads the `<Name>...</Name>` children of [from, to), calling `field` for each; false when not that simple. */
+function children(doc: Doc, from: number, to: number, field: (name: string, start: number, end: number) => boolean): boolean {
+  const xml = doc.latin1;
   let i = from;
   while (i < to) {
-    const open = xml.indexOf(LT, i);
-    if (open < 0 || open >= to) return blank(xml, i, to);
-    if (!blank(xml, i, open)) return false;
-    const close = xml.indexOf(GT, open);
+    const open = xml.indexOf('<', i);
+    if (open < 0 || open >= to) return WHITE.test(xml.slice(i, to));
+    if (open > i && !WHITE.test(xml.slice(i, open))) return false;
+    const close = xml.indexOf('>', open);
     if (close < 0 || close > to) return false;
-    const tag = xml.toString('latin1', open + 1, close);
+    const tag = xml.slice(open + 1, close);
     if (tag.endsWith('/')) {
       if (!field(tag.slice(0, -1).trim(), close + 1, close + 1)) return false;
       i = close + 1;
@@ -108,7 +105,7 @@ function children(xml: Buffer, from: number, to: number, field: (name: string, s
     }
     if (!TAG.test(tag)) return false; // attributes, comments, CDATA, processing instructions
     // Same-named elements do not nest in a listing: the next closing tag of this name closes it.
-    const end = xml.indexOf(`</${tag}>`, close + 1, 'latin1');
+    const end = xml.indexOf(`</${tag}>`, close + 1);
     if (end < 0 || end > to || !field(tag, close + 1, end)) return false;
     i = end + tag.length + 3;
   }
@@ -126,22 +123,24 @@ function children(xml: Buffer, from: number, to: number, field: (name: string, s
  * ```
  */
 export function parseListObjectsV2(document: Buffer | string): Output | undefined {
-  const xml = typeof document === 'string' ? Buffer.from(document, 'utf8') : document;
-  const rootOpen = xml.indexOf('<ListBucketResult', 0, 'latin1');
-  if (rootOpen < 0 || xml.includes('<![CDATA[', 0, 'latin1') || xml.includes('<!--', 0, 'latin1')) return undefined;
-  const bodyStart = xml.indexOf(GT, rootOpen) + 1;
-  const bodyEnd = xml.lastIndexOf('</ListBucketResult>', undefined, 'latin1');
-  if (bodyStart <= 0 || bodyEnd < bodyStart || xml[bodyStart - 2] === 0x2f) return undefined;
+  const bytes = typeof document === 'string' ? Buffer.from(document, 'utf8') : document;
+  const doc: Doc = { bytes, latin1: bytes.toString('latin1') };
+  const xml = doc.latin1;
+  const rootOpen = xml.indexOf('<ListBucketResult');
+  if (rootOpen < 0 || xml.includes('<![CDATA[') || xml.includes('<!--')) return undefined;
+  const bodyStart = xml.indexOf('>', rootOpen) + 1;
+  const bodyEnd = xml.lastIndexOf('</ListBucketResult>');
+  if (bodyStart <= 0 || bodyEnd < bodyStart || xml[bodyStart - 2] === '/') return undefined;
   const out: Mutable<Output> = {};
   const contents: NonNullable<Output['Contents']>[number][] = [];
   const prefixes: Array<{ Prefix?: string }> = [];
-  const ok = children(xml, bodyStart, bodyEnd, (name, start, end) => {
+  const ok = children(doc, bodyStart, bodyEnd, (name, start, end) => {
     if (name === 'Contents') {
       const item: Mutable<NonNullable<Output['Contents']>[number]> = {};
       contents.push(item);
-      return children(xml, start, end, (field, s, e) => {
-        if (field === 'Owner' || field === 'RestoreStatus') return nested(xml, s, e, field, item);
-        const value = text(xml, s, e);
+      return children(doc, start, end, (field, s, e) => {
+        if (field === 'Owner' || field === 'RestoreStatus') return nested(doc, s, e, field, item);
+        const value = text(doc, s, e);
         if (value === undefined) return false;
         switch (field) {
           case 'Key': item.Key = value; return true;
@@ -158,14 +157,14 @@ export function parseListObjectsV2(document: Buffer | string): Output | undefine
     if (name === 'CommonPrefixes') {
       const item: { Prefix?: string } = {};
       prefixes.push(item);
-      return children(xml, start, end, (field, s, e) => {
-        const value = text(xml, s, e);
+      return children(doc, start, end, (field, s, e) => {
+        const value = text(doc, s, e);
         if (field !== 'Prefix' || value === undefined) return false;
         item.Prefix = value;
         return true;
       });
     }
-    const value = text(xml, start, end);
+    const value = text(doc, start, end);
     if (value === undefined) return false;
     switch (name) {
       case 'Name': out.Name = value; return true;
@@ -186,10 +185,10 @@ export function parseListObjectsV2(document: Buffer | string): Output | undefine
   return out;
 }
 
-function nested(xml: Buffer, start: number, end: number, field: 'Owner' | 'RestoreStatus', item: Mutable<NonNullable<Output['Contents']>[number]>): boolean {
+function nested(doc: Doc, start: number, end: number, field: 'Owner' | 'RestoreStatus', item: Mutable<NonNullable<Output['Contents']>[number]>): boolean {
   const values: Record<string, string> = {};
-  const good = children(xml, start, end, (name, s, e) => {
-    const value = text(xml, s, e);
+  const good = children(doc, start, end, (name, s, e) => {
+    const value = text(doc, s, e);
     if (value === undefined) return false;
     values[name] = value;
     return true;
