@@ -11,6 +11,7 @@ interface Benchmark {
 const benchmarks: Record<string, Benchmark> = {
   peers: { summary: 'rx-s3 vs the raw SDK, boto3, the AWS CLI and minio-js: transfers, listing, HEAD latency, small puts, RSS (the default)', load: () => import('./peers.js') },
   transfer: { summary: 'a file up and down, rx-s3 vs the raw SDK (MB/s, CPU-s/GiB, RSS)', load: () => import('./transfer.js') },
+  listing: { summary: 'huge listings: listObjects, walkObjects, forEachObject vs the SDK paginator, to 10,000,000 keys and with 50 ms latency', load: () => import('./listing.js') },
 };
 
 async function run(): Promise<void> {
