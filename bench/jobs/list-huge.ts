@@ -16,6 +16,8 @@
  */
 import { paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { lastValueFrom, map, mergeMap, reduce, timer } from 'rxjs';
 import { Ok, RxS3 } from '../../lib/index';
 import { runTimed, sdkClient, type JobReport, type OpsArgs } from '../lib/job';
@@ -26,8 +28,31 @@ const { values: v } = parseArgs({
     endpoint: { type: 'string' }, bucket: { type: 'string' }, prefix: { type: 'string', default: '' },
     region: { type: 'string', default: 'us-east-1' }, mode: { type: 'string' }, concurrency: { type: 'string', default: '8' },
     split: { type: 'string', default: 'prefixes' }, 'task-ms': { type: 'string', default: '1' }, expect: { type: 'string' },
+    'heap-every': { type: 'string' },
   },
 });
+/**
+ * `--heap-every N`: after every N keys listed, a full garbage collection and the live heap (MiB), reported as
+ * `liveHeapMiB`: whether memory grows with the bucket (a leak) or only the peak RSS drifts (lazy collection).
+ * It changes the peak RSS itself, so it is a separate run.
+ */
+const heapEvery = v['heap-every'] === undefined ? undefined : Number(v['heap-every']);
+const liveHeapMiB: number[] = [];
+let counted = 0;
+const gc = heapEvery === undefined ? undefined : (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+/** Counts keys as pages arrive, sampling the live heap every `--heap-every` keys. */
+const count = (n: number): number => {
+  const before = counted;
+  counted += n;
+  if (gc !== undefined && heapEvery !== undefined && Math.floor(counted / heapEvery) > Math.floor(before / heapEvery)) {
+    gc();
+    liveHeapMiB.push(Math.round((process.memoryUsage().heapUsed / 2 ** 20) * 10) / 10);
+  }
+  return n;
+};
 const args: OpsArgs = {
   endpoint: v.endpoint ?? '', region: v.region ?? 'us-east-1', bucket: v.bucket ?? '', forcePathStyle: true,
   credentials: { accessKeyId: process.env.S3_ACCESS_KEY ?? 'sink', secretAccessKey: process.env.S3_SECRET_KEY ?? 'sink' },
@@ -56,15 +81,15 @@ const fail = (what: string, e: { kind: string; message: string }): never => {
 const work: Record<string, () => Promise<number>> = {
   'raw-list': async () => {
     let keys = 0;
-    for await (const page of paginateListObjectsV2({ client }, { Bucket: args.bucket, Prefix: prefix })) keys += page.Contents?.length ?? 0;
+    for await (const page of paginateListObjectsV2({ client }, { Bucket: args.bucket, Prefix: prefix })) keys += count(page.Contents?.length ?? 0);
     return keys;
   },
   'rx-list': () =>
-    lastValueFrom(rx.listObjects(args.bucket, { prefix }).pipe(reduce((n, page) => n + (page.ok ? page.val.objects.length : fail('listObjects', page.val)), 0))),
+    lastValueFrom(rx.listObjects(args.bucket, { prefix }).pipe(reduce((n, page) => n + (page.ok ? count(page.val.objects.length) : fail('listObjects', page.val)), 0))),
   'rx-walk': () =>
     lastValueFrom(
       rx.walkObjects(args.bucket, { prefix, concurrency, split: v.split === 'ranges' ? 'ranges' : 'prefixes' })
-        .pipe(reduce((n, page) => n + (page.ok ? page.val.objects.length : fail('walkObjects', page.val)), 0)),
+        .pipe(reduce((n, page) => n + (page.ok ? count(page.val.objects.length) : fail('walkObjects', page.val)), 0)),
     ),
   'rx-each': async () => {
     const each$ = rx.forEachObject(args.bucket, async (o) => {
@@ -101,4 +126,4 @@ runTimed(`list-huge ${mode}`, async () => {
 }, () => {
   rx.destroy();
   client.destroy();
-}, () => ({ ops: keys, ...(mode === 'rx-each' || mode === 'rx-mergemap' ? { maxInHandKeys: maxInHand } : {}) }) as Partial<JobReport>);
+}, () => ({ ops: keys, ...(mode === 'rx-each' || mode === 'rx-mergemap' ? { maxInHandKeys: maxInHand } : {}), ...(gc === undefined ? {} : { liveHeapMiB }) }) as Partial<JobReport>);
