@@ -9,6 +9,11 @@
  * `POST /_sink/populate?bucket=B&prefix=P&count=N[&size=S]` records N keys at once, for listing benchmarks.
  * Uploaded keys are recorded (size and ETag only), so ListObjects (V1 and V2, with prefix, delimiter, max-keys,
  * start-after and continuation tokens) and HeadObject see them. `SINK_LOG=1` logs every request on stderr.
+ *
+ * Synthetic listings of any size: `POST /_sink/synthetic?bucket=B&count=N&prefixes=P` makes bucket B list N keys
+ * `p0000/0000000000` ... spread evenly over P "directories", computed on demand (nothing stored, so 10,000,000
+ * keys cost no memory; a page costs a binary search plus the page). `--latency-ms N` delays every answer by N ms,
+ * like a round trip to a distant region.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -302,6 +307,78 @@ function listObjects(res: Res, bucket: string, query: URLSearchParams): void {
   sendXml(res, 200, `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>${delimiter ? `<Delimiter>${xmlEscape(delimiter)}</Delimiter>` : ''}<MaxKeys>${max}</MaxKeys>${paging}<IsTruncated>${truncated}</IsTruncated>${contents.join('')}${common}</ListBucketResult>`);
 }
 
+// ---- synthetic listings ------------------------------------------------------------------------------
+
+interface Synthetic {
+  readonly count: number;
+  readonly prefixes: number;
+}
+/** Buckets whose listing is computed: key i is `p<dir>/<i>`, with i spread evenly over the directories. */
+const synthetic = new Map<string, Synthetic>();
+
+function syntheticKey(s: Synthetic, i: number): string {
+  return `p${String(Math.floor((i * s.prefixes) / s.count)).padStart(4, '0')}/${String(i).padStart(10, '0')}`;
+}
+
+/** The first index in [lo, count) whose key fails `before` (keys are sorted, so `before` holds for a prefix of them). */
+function searchSynthetic(s: Synthetic, lo: number, before: (key: string) => boolean): number {
+  let hi = s.count;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (before(syntheticKey(s, mid))) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const SYNTHETIC_DATE = new Date('2026-01-01T00:00:00Z').toISOString();
+
+/** ListObjectsV2 over a synthetic bucket: prefix, delimiter, max-keys, start-after, continuation tokens. */
+function listSynthetic(res: Res, bucket: string, s: Synthetic, query: URLSearchParams): void {
+  const prefix = query.get('prefix') ?? '';
+  const delimiter = query.get('delimiter') ?? '';
+  const max = Math.min(1000, Math.max(0, Number(query.get('max-keys') ?? 1000)));
+  const token = query.get('continuation-token');
+  const after = token !== null ? Buffer.from(token, 'base64').toString('utf8') : query.get('start-after') ?? '';
+  let i = searchSynthetic(s, 0, (k) => byteOrder(k, after) <= 0 || byteOrder(k, prefix) < 0);
+  const contents: string[] = [];
+  const prefixes: string[] = [];
+  let last = '';
+  let truncated = false;
+  while (i < s.count) {
+    const key = syntheticKey(s, i);
+    if (!key.startsWith(prefix)) break;
+    if (contents.length + prefixes.length >= max) {
+      truncated = true;
+      break;
+    }
+    const cut = delimiter === '' ? -1 : key.indexOf(delimiter, prefix.length);
+    if (cut >= 0) {
+      const common = key.slice(0, cut + delimiter.length);
+      prefixes.push(`<CommonPrefixes><Prefix>${xmlEscape(common)}</Prefix></CommonPrefixes>`);
+      last = common;
+      i = searchSynthetic(s, i, (k) => byteOrder(k, common) < 0 || k.startsWith(common));
+      continue;
+    }
+    contents.push(`<Contents><Key>${key}</Key><LastModified>${SYNTHETIC_DATE}</LastModified><ETag>${etagOf(0x5e, i)}</ETag><Size>${i % 4096}</Size><StorageClass>STANDARD</StorageClass></Contents>`);
+    last = key;
+    i += 1;
+  }
+  const next = truncated ? Buffer.from(last).toString('base64url') : '';
+  const paging = `<KeyCount>${contents.length + prefixes.length}</KeyCount>${token !== null ? `<ContinuationToken>${xmlEscape(token)}</ContinuationToken>` : ''}${truncated ? `<NextContinuationToken>${next}</NextContinuationToken>` : ''}`;
+  sendXml(res, 200, `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>${delimiter ? `<Delimiter>${xmlEscape(delimiter)}</Delimiter>` : ''}<MaxKeys>${max}</MaxKeys>${paging}<IsTruncated>${truncated}</IsTruncated>${contents.join('')}${prefixes.join('')}</ListBucketResult>`);
+}
+
+/** `POST /_sink/synthetic?bucket=B&count=N&prefixes=P`: bucket B now lists N computed keys over P directories. */
+function makeSynthetic(res: Res, query: URLSearchParams): void {
+  const bucket = query.get('bucket') ?? '';
+  const count = Number(query.get('count') ?? 0);
+  const prefixes = Math.max(1, Number(query.get('prefixes') ?? 1));
+  synthetic.set(bucket, { count, prefixes });
+  const body = JSON.stringify({ bucket, count, prefixes });
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+}
+
 /** `POST /_sink/populate?bucket=B&prefix=P&count=N&size=S`: records N keys `P000000...` without N requests. */
 function populate(res: Res, query: URLSearchParams): void {
   const bucket = query.get('bucket') ?? '';
@@ -337,6 +414,9 @@ async function route(req: Req, res: Res): Promise<void> {
 
   if (bucket === '_sink' && key === 'stats') return sinkStats(res);
   if (bucket === '_sink' && key === 'populate' && method === 'POST') return populate(res, q);
+  if (bucket === '_sink' && key === 'synthetic' && method === 'POST') return makeSynthetic(res, q);
+  const computed = synthetic.get(bucket);
+  if (computed !== undefined && key === '' && method === 'GET' && q.get('list-type') === '2') return listSynthetic(res, bucket, computed, q);
   if (bucket === '') {
     if (method === 'GET') return sendXml(res, 200, `<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>sink</ID></Owner><Buckets></Buckets></ListAllMyBucketsResult>`);
   } else if (key === '') {
@@ -375,10 +455,13 @@ async function route(req: Req, res: Res): Promise<void> {
 // ---- main --------------------------------------------------------------------------------------------
 
 const { values } = parseArgs({
-  options: { port: { type: 'string', default: '0' }, 'exit-with-stdin': { type: 'boolean', default: false } },
+  options: { port: { type: 'string', default: '0' }, 'exit-with-stdin': { type: 'boolean', default: false }, 'latency-ms': { type: 'string', default: '0' } },
 });
+const latencyMs = Number(values['latency-ms']);
 const server = http.createServer((req, res) => {
-  route(req, res).catch((err: unknown) => {
+  const answer = (): Promise<void> => route(req, res);
+  const routed = latencyMs > 0 && !(req.url ?? '').startsWith('/_sink/') ? new Promise<void>((resolve) => setTimeout(resolve, latencyMs)).then(answer) : answer();
+  routed.catch((err: unknown) => {
     if (!res.headersSent) sendError(req, res, 500, 'InternalError', String(err));
     else res.destroy();
   });

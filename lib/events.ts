@@ -238,7 +238,49 @@ export interface ObjectPage {
   readonly commonPrefixes: readonly string[];
   /** True on the last page. */
   readonly isLast: boolean;
+  /**
+   * Where this page ends, as an opaque string: `listObjects(bucket, { ...sameOptions, resume: token })` continues
+   * exactly after it (no key twice, none missed). It holds the last key (or common prefix) delivered, not a
+   * continuation token, so it does not expire.
+   */
+  readonly resumeToken: string;
   readonly raw: ListObjectsV2CommandOutput;
+}
+
+/**
+ * A part of the key space: the keys after `startAfter` and before `endBefore` (both exclusive, UTF-8 binary
+ * order; undefined means unbounded). `cutKeyRanges` returns N of them that together hold every key exactly once;
+ * `listObjects(bucket, { ...range })` lists one.
+ *
+ * @example
+ * ```ts
+ * const ranges: readonly KeyRange[] = cutKeyRanges(sample, 4);
+ * rx.listObjects('logs', { prefix: '2026/', ...ranges[2] }); // the third quarter of the keys
+ * ```
+ */
+export interface KeyRange {
+  readonly startAfter?: string;
+  readonly endBefore?: string;
+}
+
+/**
+ * A value of `walkObjects`: one per page of one of its listings (in arrival order, or in key order with
+ * `ordered: true`). `part` says which listing it came from: a common prefix, a key
+ * range, or the objects beside the common prefixes at the top level.
+ *
+ * @example
+ * ```ts
+ * rx.walkObjects('logs', { prefix: '2026/', concurrency: 8 }).pipe(filterResultOk())
+ *   .subscribe((page: WalkPage) => console.log(page.part, page.objects.length));
+ * ```
+ */
+export interface WalkPage {
+  readonly bucket: string;
+  /** The walk's prefix. */
+  readonly prefix: string | undefined;
+  /** The listing this page belongs to: a prefix (and/or) a key range. */
+  readonly part: { readonly prefix: string | undefined } & KeyRange;
+  readonly objects: readonly ObjectSummary[];
 }
 
 /**

@@ -43,6 +43,8 @@ export type {
   UploadEvent,
   UploadOutput,
   VerifiedCopy,
+  KeyRange,
+  WalkPage,
 } from './events';
 export type { CreateBucketOptions } from './operations/create-bucket';
 export type { PresignOptions } from './operations/generate-presigned-url';
@@ -59,6 +61,11 @@ export type { ObjectRef } from './internal/copy-source';
 export type { SseCustomerKey } from './internal/sse';
 export type { ObjectTags } from './internal/tags';
 export type { WriteOptions, WriteParams } from './internal/upload-options';
+export type { ForEachObjectOptions } from './operations/for-each-object';
+export type { WalkObjectsOptions } from './operations/walk-objects';
+export type { KeySample, SampleKeySpaceOptions } from './operations/sample-key-space';
+export { cutKeyRanges, inKeyRange, parseShard } from './operations/key-ranges';
+export { compareKeys } from './internal/key-order';
 export type { MoveObjectOptions } from './operations/move-object';
 export type { UploadFileOptions } from './operations/upload-file';
 export type { UploadStreamOptions } from './operations/upload-stream';

@@ -20,12 +20,14 @@ import type {
   ObjectPage,
   ObjectTagging,
   ObjectVersionPage,
+  ObjectSummary,
   ObjectWritten,
   PresignedPost,
   PresignedUrl,
   PresignMethod,
   StreamEvent,
   UploadEvent,
+  WalkPage,
 } from './events';
 import type { ClientContext } from './internal/context';
 import { Cleanups } from './internal/cleanups';
@@ -65,6 +67,10 @@ import { downloadPrefix } from './operations/download-prefix';
 import { movePrefix } from './operations/move-prefix';
 import { sync, type SyncOptions, type SyncPlace } from './operations/sync';
 import { uploadDirectory } from './operations/upload-directory';
+import { forEachObject, type ForEachObjectOptions } from './operations/for-each-object';
+import { sampleKeySpace, type KeySample, type SampleKeySpaceOptions } from './operations/sample-key-space';
+import { walkObjects, type WalkObjectsOptions } from './operations/walk-objects';
+import type { ObservableInput } from 'rxjs';
 
 /**
  * How to build an {@link RxS3}: the argument of its constructor. Every field is optional: with none, the SDK's
@@ -269,6 +275,51 @@ export class RxS3 {
    */
   listObjects(bucket: string, options?: ListObjectsOptions): Observable<Result<ObjectPage, S3Error>> {
     return listObjects(this.context, bucket, options);
+  }
+
+  /**
+   * Runs `work` on every listed object, at most `concurrency` at once, fetching the next page only when the keys
+   * in hand drop below `refillBelow` (about two pages held whatever the bucket's size). Emits what `work` emits,
+   * then complete; a listing failure is one `Err`, then complete.
+   * @example
+   * ```ts
+   * rx.forEachObject('logs', (o) => rx.copyObject({ bucket: 'logs', key: o.key }, { bucket: 'archive', key: o.key }).pipe(takeLast(1)), { prefix: '2025/', concurrency: 16 })
+   *   .subscribe((r) => r.err && console.error(r.val.key, r.val.message));
+   * ```
+   */
+  forEachObject<T>(
+    bucket: string,
+    work: (object: ObjectSummary) => ObservableInput<Result<T, S3Error>>,
+    options?: ForEachObjectOptions,
+  ): Observable<Result<T, S3Error>> {
+    return forEachObject(this.context, bucket, work, options);
+  }
+
+  /**
+   * Walks every object under a prefix with several listings in flight (by common prefixes, or by key ranges): one
+   * `Ok(WalkPage)` per page, in arrival order or (`ordered: true`) key order; then complete, or one `Err`, then
+   * complete.
+   * @example
+   * ```ts
+   * rx.walkObjects('logs', { prefix: '2026/', concurrency: 8 }).pipe(filterResultOk(), mergeMap((p) => p.objects))
+   *   .subscribe((o) => console.log(o.key));
+   * ```
+   */
+  walkObjects(bucket: string, options?: WalkObjectsOptions): Observable<Result<WalkPage, S3Error>> {
+    return walkObjects(this.context, bucket, options);
+  }
+
+  /**
+   * Samples the key space under a prefix with a few listing requests, for `cutKeyRanges`. One `Ok(KeySample)` or
+   * one `Err`, then complete.
+   * @example
+   * ```ts
+   * const sample = await lastValueFrom(rx.sampleKeySpace('logs', { prefix: '2026/' }));
+   * if (sample.ok) console.log(cutKeyRanges(sample.val.points, 8));
+   * ```
+   */
+  sampleKeySpace(bucket: string, options?: SampleKeySpaceOptions): Observable<Result<KeySample, S3Error>> {
+    return sampleKeySpace(this.context, bucket, options);
   }
 
   /**

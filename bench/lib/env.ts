@@ -34,11 +34,11 @@ export interface Sink {
   stop(): Promise<void>;
 }
 
-/** Spawns `bench/sink-server.ts` on a free port and waits for its endpoint line. */
-export async function startSink(): Promise<Sink> {
+/** Spawns `bench/sink-server.ts` on a free port (with `extraArgs`, e.g. `--latency-ms 50`) and waits for its endpoint line. */
+export async function startSink(extraArgs: readonly string[] = []): Promise<Sink> {
   const script = path.join(__dirname, '..', 'sink-server.ts');
   // Our end of its stdin closes when we exit (even by a crash): the sink then exits too.
-  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--exit-with-stdin'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, '--port', '0', '--exit-with-stdin', ...extraArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout });
   const endpoint = await new Promise<string>((resolve, reject) => {

@@ -22,7 +22,13 @@ export type CliEvent =
       readonly isLast: boolean;
       readonly prefixes: readonly string[];
       readonly objects: readonly ObjectSummary[];
+      /** `ls --resume TOKEN` continues right after this page. */
+      readonly resumeToken?: string;
     }
+  /** `ls --print-resume`: after each page, the token that continues after it. */
+  | { readonly kind: 'resume'; readonly token: string }
+  /** `ls --sample`: points spread like the keys, for `--shard-sample`. */
+  | { readonly kind: 'sample'; readonly points: readonly string[]; readonly complete: boolean }
   /** A transfer's progress tick (the library's tick, with what is transferred where). */
   | (Omit<TransferProgress, 'kind'> & { readonly kind: 'progress'; readonly action: 'upload' | 'download' | 'copy' | 'move'; readonly source: string; readonly target: string })
   /** A step of a move: the data is at the target (and verified), before the source is deleted. */

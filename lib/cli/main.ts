@@ -25,7 +25,7 @@ const TOOL = {
     'Credentials come from the SDK\'s default chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, ' +
       'then the profile (--profile or AWS_PROFILE) of the shared config and credentials files, SSO and instance roles.',
     'With --json, stdout carries one JSON object per line, each with a "kind": bucket, page, progress, stage, complete, ' +
-      'dryrun, presigned, object, bucket-metadata, and error ({"kind":"error","error":{"kind":"NoSuchKey",...}}) or ' +
+      'dryrun, presigned, object, bucket-metadata, resume, sample, and error ({"kind":"error","error":{"kind":"NoSuchKey",...}}) or ' +
       'cancelled ({"kind":"cancelled","uploadId":...}) at the end.',
     'Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error, 130 interrupted (Ctrl-C), 143 terminated.',
   ],

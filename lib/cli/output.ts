@@ -130,6 +130,10 @@ export function humanLines(event: CliEvent, humanReadable = false): string[] {
         ...event.objects.map((o) => `${formatDate(o.lastModified)} ${size(o.size)} ${o.key.slice(base.length)}`),
       ];
     }
+    case 'resume':
+      return [`#resume ${event.token}`];
+    case 'sample':
+      return event.points.map((point) => JSON.stringify(point));
     case 'progress':
     case 'stage':
     case 'bulk':

@@ -1,6 +1,6 @@
 /** The pieces the commands share: transfer events, "then delete the source", a promise as a Result stream, deleting under a prefix. */
 import { catchError, concat, concatMap, defer, EMPTY, from, map, of, type Observable } from 'rxjs';
-import { Err, Ok, toS3Error, type CopyEvent, type DownloadEvent, type ErrorContext, type Result, type RxS3, type S3Error, type StreamEvent, type UploadEvent } from '../index';
+import { Err, Ok, toS3Error, type CopyEvent, type DownloadEvent, type ErrorContext, type KeyRange, type Result, type RxS3, type S3Error, type StreamEvent, type UploadEvent } from '../index';
 import type { CliEvent, CliStream } from './events';
 import { s3Url } from './location';
 
@@ -69,14 +69,20 @@ export function fromPromise<T>(context: ErrorContext, run: () => Promise<T>): Ob
   );
 }
 
+/** A prefix taken as a directory: `photos` means `photos/`; `''` (the whole bucket) and `photos/` stay as they are. */
+export function directoryPrefix(key: string): string {
+  return key === '' || key.endsWith('/') ? key : `${key}/`;
+}
+
 /**
  * Deletes every object under `prefix` (a directory: `photos` means `photos/...`; `''` means the whole bucket),
  * page by page as the listing arrives, one DeleteObjects request per page. Emits a `complete` (or, with `dryRun`,
- * a `dryrun` and nothing deleted) per key, and an `Err` per key the service refused.
+ * a `dryrun` and nothing deleted) per key, and an `Err` per key the service refused. With `range`, only the keys
+ * in that key range (a shard).
  */
-export function deleteUnder(rx: RxS3, bucket: string, key: string, dryRun: boolean, pageSize?: number): CliStream {
-  const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
-  return rx.listObjects(bucket, { prefix: prefix === '' ? undefined : prefix, pageSize }).pipe(
+export function deleteUnder(rx: RxS3, bucket: string, key: string, dryRun: boolean, pageSize?: number, range: KeyRange = {}): CliStream {
+  const prefix = directoryPrefix(key);
+  return rx.listObjects(bucket, { prefix: prefix === '' ? undefined : prefix, pageSize, ...range }).pipe(
     concatMap((page): CliStream => {
       if (page.err) return of(page);
       const keys = page.val.objects.map((o) => o.key);

@@ -6,6 +6,11 @@ import type { Observable } from 'rxjs';
 import {
   RxS3,
   type DeleteFailure,
+  cutKeyRanges,
+  Ok as OkValue,
+  type KeyRange,
+  type KeySample,
+  type WalkPage,
   type DownloadEvent,
   type FileUploadEvent,
   type MoveEvent,
@@ -134,3 +139,14 @@ rx.sync({ from: './dir', to: { bucket: 'b', prefix: 'p/' }, delete: true, budget
 rx.uploadFile('b', 'k', './f', { budget });
 // @ts-expect-error a filter is { include } or { exclude }
 rx.uploadDirectory('./dir', 'b', 'p/', { filters: [{ match: '*' }] });
+// Huge listings: the walk and the sample are Result streams too; forEachObject's values are what `work` emits.
+assertType<Equals<ReturnType<RxS3['walkObjects']>, Observable<Result<WalkPage, S3Error>>>>();
+assertType<Equals<ReturnType<RxS3['sampleKeySpace']>, Observable<Result<KeySample, S3Error>>>>();
+const sizes$: Observable<Result<number, S3Error>> = rx.forEachObject('b', async (o) => OkValue(o.size), { concurrency: 4 });
+const ranges: KeyRange[] = cutKeyRanges(['a', 'b'], 2);
+const token: string = ({} as ObjectPage).resumeToken;
+// @ts-expect-error `work` must emit Results (failures are values), not bare values
+rx.forEachObject('b', async (o) => o.size);
+// @ts-expect-error `split` is 'prefixes' or 'ranges'
+rx.walkObjects('b', { split: 'hash' });
+void [sizes$, ranges, token];
