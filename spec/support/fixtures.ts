@@ -87,6 +87,18 @@ export function commandNames(spy: sinon.SinonSpy): string[] {
 }
 
 /** Deterministic pseudo-random bytes. */
+/**
+ * After a cancelled multipart write seen by `spy`: asserts AbortMultipartUpload was sent and
+ * CompleteMultipartUpload was not, and returns the UploadId that CreateMultipartUpload answered.
+ */
+export async function abortedUploadId(spy: sinon.SinonSpy): Promise<string | undefined> {
+  const created = spy.getCalls().find((c) => (c.args[0] as object).constructor.name === 'CreateMultipartUploadCommand');
+  const uploadId = ((await created?.returnValue) as { UploadId?: string } | undefined)?.UploadId;
+  expect(commandNames(spy)).to.include('AbortMultipartUploadCommand');
+  expect(commandNames(spy)).to.not.include('CompleteMultipartUploadCommand');
+  return uploadId;
+}
+
 export function bytes(size: number, seed = 1): Buffer {
   const out = Buffer.allocUnsafe(size);
   let x = seed >>> 0 || 1;
