@@ -119,6 +119,6 @@ export function copyTransfer(
     concurrency: options.concurrency ?? DEFAULT_COPY_CONCURRENCY,
   };
   return invalidating(ctx, target.bucket, () => [target.key],
-    fromTransfer(ctx, context, progressPolicy(options.progressInterval), ({ signal, meter }) => runCopy(ctx, plan, meter, signal, sourceHead), { timeouts: options.timeouts }),
+    fromTransfer(ctx, context, progressPolicy(options.progressInterval), ({ signal, meter, hold }) => runCopy(ctx, plan, meter, signal, hold, sourceHead), { timeouts: options.timeouts }),
   );
 }
