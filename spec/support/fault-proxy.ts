@@ -210,7 +210,15 @@ export class FaultProxy {
       (answer) => this.respond(answer, res, socket, action),
     );
     upstream.on('error', () => socket.destroy());
-    socket.on('close', () => upstream.destroy());
+    // One listener per request on a keep-alive connection: removed when the answer is done, or they pile up.
+    const cut = (): void => {
+      upstream.destroy();
+    };
+    socket.on('close', cut);
+    res.once('close', () => {
+      socket.removeListener('close', cut);
+      if (!res.writableFinished) upstream.destroy();
+    });
 
     if (action?.kind === 'stall-request') {
       let received = 0;
