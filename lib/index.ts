@@ -73,7 +73,7 @@ export type { DownloadFileOptions } from './operations/download-file';
 export type { DownloadStreamOptions } from './operations/download-stream';
 export type { UploadOptions } from './internal/upload-options';
 export type { MetadataCacheOptions } from './internal/metadata-cache';
-export type { TimeoutOptions } from './internal/timeouts';
+export type { CallOptions, TimeoutOptions } from './internal/timeouts';
 export { Budget, type BudgetOptions } from './internal/budget';
 export type { BulkOptions, SyncCompareOptions } from './internal/bulk/job';
 export type { Filter } from './internal/bulk/filters';

@@ -33,7 +33,7 @@ import type { ClientContext } from './internal/context';
 import { Cleanups } from './internal/cleanups';
 import { clientFor, configProblem } from './internal/config-check';
 import { MetadataCache, type MetadataCacheOptions } from './internal/metadata-cache';
-import { watchedHandlerOptions, type TimeoutOptions } from './internal/timeouts';
+import { watchedHandlerOptions, type CallOptions, type TimeoutOptions } from './internal/timeouts';
 import { copyObject, type CopyObjectOptions } from './operations/copy-object';
 import { createBucket, type CreateBucketOptions } from './operations/create-bucket';
 import { deleteBucket } from './operations/delete-bucket';
@@ -188,8 +188,8 @@ export class RxS3 {
    * rx.getBucketMetadata('photos').subscribe((r) => console.log(r.ok ? r.val.region : r.val.kind));
    * ```
    */
-  getBucketMetadata(bucket: string): Observable<Result<BucketMetadata, S3Error>> {
-    return getBucketMetadata(this.context, bucket);
+  getBucketMetadata(bucket: string, options?: CallOptions): Observable<Result<BucketMetadata, S3Error>> {
+    return getBucketMetadata(this.context, bucket, options);
   }
 
   /**
@@ -199,8 +199,8 @@ export class RxS3 {
    * rx.listBuckets().subscribe((r) => r.ok && r.val.buckets.forEach((b) => console.log(b.name)));
    * ```
    */
-  listBuckets(): Observable<Result<BucketList, S3Error>> {
-    return listBuckets(this.context);
+  listBuckets(options?: CallOptions): Observable<Result<BucketList, S3Error>> {
+    return listBuckets(this.context, options);
   }
 
   /**
@@ -210,8 +210,8 @@ export class RxS3 {
    * const deleted$ = rx.deleteBucket('photos');
    * ```
    */
-  deleteBucket(bucket: string): Observable<Result<BucketDeleted, S3Error>> {
-    return deleteBucket(this.context, bucket);
+  deleteBucket(bucket: string, options?: CallOptions): Observable<Result<BucketDeleted, S3Error>> {
+    return deleteBucket(this.context, bucket, options);
   }
 
   /**
@@ -352,8 +352,8 @@ export class RxS3 {
    * rx.deleteObjects('photos', ['a.jpg', 'b.jpg']).subscribe((r) => r.ok && console.log(r.val.deleted));
    * ```
    */
-  deleteObjects(bucket: string, keys: readonly string[]): Observable<Result<DeleteBatch, S3Error>> {
-    return deleteObjects(this.context, bucket, keys);
+  deleteObjects(bucket: string, keys: readonly string[], options?: CallOptions): Observable<Result<DeleteBatch, S3Error>> {
+    return deleteObjects(this.context, bucket, keys, options);
   }
 
   /**
@@ -387,8 +387,8 @@ export class RxS3 {
    * rx.putBucketVersioning('photos', 'Enabled').subscribe((r) => r.ok && console.log(r.val.status));
    * ```
    */
-  putBucketVersioning(bucket: string, status: 'Enabled' | 'Suspended'): Observable<Result<BucketVersioning, S3Error>> {
-    return putBucketVersioning(this.context, bucket, status);
+  putBucketVersioning(bucket: string, status: 'Enabled' | 'Suspended', options?: CallOptions): Observable<Result<BucketVersioning, S3Error>> {
+    return putBucketVersioning(this.context, bucket, status, options);
   }
 
   /**
@@ -398,8 +398,8 @@ export class RxS3 {
    * rx.getBucketVersioning('photos').subscribe((r) => r.ok && console.log(r.val.status)); // 'Unversioned' at first
    * ```
    */
-  getBucketVersioning(bucket: string): Observable<Result<BucketVersioning, S3Error>> {
-    return getBucketVersioning(this.context, bucket);
+  getBucketVersioning(bucket: string, options?: CallOptions): Observable<Result<BucketVersioning, S3Error>> {
+    return getBucketVersioning(this.context, bucket, options);
   }
 
   /**

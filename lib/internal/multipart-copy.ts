@@ -13,7 +13,8 @@ import { s3Error, type ErrorContext } from '../errors';
 import type { ObjectCopied } from '../events';
 import type { ClientContext } from './context';
 import { copySource, type ObjectRef } from './copy-source';
-import { abandonUpload, MAX_PART_SIZE, partSizeFor } from './multipart';
+import { holdUpload, MAX_PART_SIZE, partSizeFor } from './multipart';
+import type { WorkIO } from './work';
 import type { ProgressMeter } from './progress';
 import { copySourceSseFields, sseCustomerFields, type SseCustomerKey } from './sse';
 import { fromTagSet, tagCompleted, taggingHeader, type ObjectTags } from './tags';
@@ -70,6 +71,7 @@ export async function runCopy(
   plan: CopyPlan,
   meter: ProgressMeter,
   signal: AbortSignal,
+  hold: WorkIO<unknown>['hold'],
   sourceHead?: HeadObjectCommandOutput,
 ): Promise<ObjectCopied> {
   const { source, target } = plan;
@@ -137,61 +139,59 @@ export async function runCopy(
   );
   const uploadId = created.UploadId;
   if (uploadId === undefined) throw s3Error('ServiceError', context, 'CreateMultipartUpload answered no UploadId');
-  try {
-    signal.throwIfAborted();
-    const partSize = partSizeFor(1, plan.partSize, size);
-    const ranges: Array<{ start: number; end: number }> = [];
-    for (let start = 0; start < size; start += partSize) ranges.push({ start, end: Math.min(size, start + partSize) - 1 });
-    const completed: CompletedPart[] = [];
-    const parts = new AbortController();
-    const stopParts = (): void => parts.abort(signal.reason);
-    signal.addEventListener('abort', stopParts, { once: true });
-    let failure: { cause: unknown } | undefined;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < ranges.length && !parts.signal.aborted) {
-        const index = next++;
-        const range = ranges[index]!;
-        try {
-          const answer = await ctx.client.send(
-            new UploadPartCopyCommand({ ...shared, UploadId: uploadId, PartNumber: index + 1, CopySourceRange: `bytes=${range.start}-${range.end}` }),
-            { abortSignal: parts.signal },
-          );
-          completed[index] = { PartNumber: index + 1, ETag: answer.CopyPartResult?.ETag };
-          meter.add(range.end - range.start + 1);
-        } catch (cause) {
-          failure ??= { cause };
-          parts.abort(cause);
-        }
+  const completedUpload = holdUpload(hold, ctx, target, uploadId);
+  signal.throwIfAborted();
+  const partSize = partSizeFor(1, plan.partSize, size);
+  const ranges: Array<{ start: number; end: number }> = [];
+  for (let start = 0; start < size; start += partSize) ranges.push({ start, end: Math.min(size, start + partSize) - 1 });
+  const completed: CompletedPart[] = [];
+  const parts = new AbortController();
+  const stopParts = (): void => parts.abort(signal.reason);
+  signal.addEventListener('abort', stopParts, { once: true });
+  let failure: { cause: unknown } | undefined;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ranges.length && !parts.signal.aborted) {
+      const index = next++;
+      const range = ranges[index]!;
+      try {
+        const answer = await ctx.client.send(
+          new UploadPartCopyCommand({ ...shared, UploadId: uploadId, PartNumber: index + 1, CopySourceRange: `bytes=${range.start}-${range.end}` }),
+          { abortSignal: parts.signal },
+        );
+        completed[index] = { PartNumber: index + 1, ETag: answer.CopyPartResult?.ETag };
+        meter.add(range.end - range.start + 1);
+      } catch (cause) {
+        failure ??= { cause };
+        parts.abort(cause);
       }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(plan.concurrency, ranges.length) }, worker));
-    } finally {
-      signal.removeEventListener('abort', stopParts);
     }
-    if (failure !== undefined) throw failure.cause;
-    signal.throwIfAborted();
-    // Ceph RGW 16 ignores x-amz-copy-source-if-match on UploadPartCopy: make sure the source did not change while
-    // its parts were copied (any change after the first HeadObject shows here), else the parts may mix versions.
-    const after = await ctx.client.send(new HeadObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: source.versionId, ...sourceSse }), { abortSignal: signal });
-    if (after.ETag !== etag) {
-      throw s3Error('PreconditionFailed', context, `s3://${source.bucket}/${source.key} changed during the copy (ETag ${etag ?? '?'}, now ${after.ETag ?? '?'}); nothing was copied`);
-    }
-    const done = await ctx.client.send(
-      new CompleteMultipartUploadCommand({ ...targetFields, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
-      { abortSignal: signal },
-    );
-    // Some servers (Ceph RGW) answer an empty ETag here; HeadObject has the right one.
-    const copyEtag =
-      done.ETag !== undefined && done.ETag !== ''
-        ? done.ETag
-        : (await ctx.client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.key, VersionId: done.VersionId, ...sseCustomerFields(plan.sseCustomerKey) }), { abortSignal: signal })).ETag;
-    await tagCompleted(ctx, { ...target, versionId: done.VersionId }, tags, context, signal);
-    return { ...result, etag: copyEtag, versionId: done.VersionId, parts: completed.length, uploadId, raw: done };
-  } catch (cause) {
-    return await abandonUpload(ctx, target, uploadId, cause, context);
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(plan.concurrency, ranges.length) }, worker));
+  } finally {
+    signal.removeEventListener('abort', stopParts);
   }
+  if (failure !== undefined) throw failure.cause;
+  signal.throwIfAborted();
+  // Ceph RGW 16 ignores x-amz-copy-source-if-match on UploadPartCopy: make sure the source did not change while
+  // its parts were copied (any change after the first HeadObject shows here), else the parts may mix versions.
+  const after = await ctx.client.send(new HeadObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: source.versionId, ...sourceSse }), { abortSignal: signal });
+  if (after.ETag !== etag) {
+    throw s3Error('PreconditionFailed', context, `s3://${source.bucket}/${source.key} changed during the copy (ETag ${etag ?? '?'}, now ${after.ETag ?? '?'}); nothing was copied`);
+  }
+  const done = await ctx.client.send(
+    new CompleteMultipartUploadCommand({ ...targetFields, UploadId: uploadId, MultipartUpload: { Parts: completed } }),
+    { abortSignal: signal },
+  );
+  // Some servers (Ceph RGW) answer an empty ETag here; HeadObject has the right one.
+  const copyEtag =
+    done.ETag !== undefined && done.ETag !== ''
+      ? done.ETag
+      : (await ctx.client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.key, VersionId: done.VersionId, ...sseCustomerFields(plan.sseCustomerKey) }), { abortSignal: signal })).ETag;
+  await tagCompleted(ctx, { ...target, versionId: done.VersionId }, tags, context, signal);
+  completedUpload();
+  return { ...result, etag: copyEtag, versionId: done.VersionId, parts: completed.length, uploadId, raw: done };
 }
 
 /** The stored headers HeadObject reports that a REPLACE copy or a multipart copy would otherwise drop. */

@@ -9,7 +9,7 @@ import {
   type CompletedPart,
   type HeadObjectCommandInput,
 } from '@aws-sdk/client-s3';
-import { s3Error, toS3Error, type ErrorContext } from '../errors';
+import { s3Error, type ErrorContext } from '../errors';
 import type { UploadOutput } from '../events';
 import type { ClientContext } from './context';
 import { countRequestBody } from './counting-body';
@@ -20,6 +20,7 @@ import type { PartSource } from './part-source';
 import { PartCounter, type ProgressMeter } from './progress';
 import type { SseCustomerFields } from './sse';
 import type { WriteParams } from './upload-options';
+import type { WorkIO } from './work';
 
 const MiB = 1024 * 1024;
 /** S3's limits for multipart uploads. */
@@ -66,10 +67,18 @@ export function partSizeFor(partNumber: number, requested: number, totalSize: nu
 
 /**
  * Uploads everything `source` yields: one PutObject when it fits in one part, otherwise a multipart upload with
- * up to `concurrency` parts in flight. On failure or abort, waits for the parts in flight to settle, then aborts
- * the multipart upload (retried), so no parts are stranded, and only then rejects.
+ * up to `concurrency` parts in flight. On failure or abort, waits for the parts in flight to settle, then rejects;
+ * the multipart upload is registered with the builder's `hold` when created, so the builder aborts it (retried)
+ * once the work settled, before the `Err`: no parts are stranded.
  */
-export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: PartSource, meter: ProgressMeter, signal: AbortSignal): Promise<UploadOutput> {
+export async function runUpload(
+  ctx: ClientContext,
+  plan: UploadPlan,
+  source: PartSource,
+  meter: ProgressMeter,
+  signal: AbortSignal,
+  hold: WorkIO<unknown>['hold'],
+): Promise<UploadOutput> {
   const context: ErrorContext = { operation: 'upload', bucket: plan.bucket, key: plan.key };
   const target = { Bucket: plan.bucket, Key: plan.key };
   await ensureAbsent(ctx, { ...plan, ifNoneMatch: plan.params?.IfNoneMatch }, context, signal);
@@ -106,10 +115,8 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
   }));
   const uploadId = created.UploadId;
   if (uploadId === undefined) throw s3Error('ServiceError', context, 'CreateMultipartUpload answered no UploadId');
-  if (signal.aborted) {
-    await abortUpload(ctx, plan, uploadId);
-    signal.throwIfAborted();
-  }
+  const completedUpload = holdUpload(hold, ctx, plan, uploadId);
+  signal.throwIfAborted();
 
   // One controller for the parts: a failed part stops its siblings, and so does the caller's abort.
   const parts = new AbortController();
@@ -172,13 +179,15 @@ export async function runUpload(ctx: ClientContext, plan: UploadPlan, source: Pa
     // whatever that HEAD answers (write-only credentials get 403): its failure leaves the ETag unknown, no more.
     const etag = done.ETag !== undefined && done.ETag !== '' ? done.ETag : await completedEtag(ctx, { ...plan.sseCustomer, ...target }, signal);
     await tagCompleted(ctx, { bucket: plan.bucket, key: plan.key, versionId: done.VersionId }, plan.params?.Tagging, context, signal);
+    completedUpload();
     return { bucket: plan.bucket, key: plan.key, size, etag, versionId: done.VersionId, parts: completed.length, uploadId };
   } catch (cause) {
     // The source failed or was stopped while parts were in flight: let them settle (they are aborted with the
-    // rest), so no part reaches the server after AbortMultipartUpload.
+    // rest) before the work settles and its release aborts the upload, so no part reaches the server after
+    // AbortMultipartUpload.
     parts.abort(cause);
     await Promise.allSettled(inFlight);
-    return await abandonUpload(ctx, plan, uploadId, cause, context);
+    throw cause;
   } finally {
     signal.removeEventListener('abort', stopParts);
   }
@@ -190,13 +199,17 @@ async function completedEtag(ctx: ClientContext, target: HeadObjectCommandInput,
 }
 
 /**
- * The failure path of every multipart write (uploads and copies): aborts the upload (retried), then rethrows
- * `cause`; if the abort failed too, throws an error that says the parts may remain.
+ * The failure path of every multipart write (uploads and copies), registered with the Observable builder's `hold`
+ * as soon as the upload exists: when the work settles without having called the returned function (failure,
+ * unsubscribe, deadline), the builder aborts the upload (retried) before it emits the `Err`; if that abort fails
+ * too, the `Err`'s message says the parts may remain. Call the returned function once the upload is completed.
  */
-export async function abandonUpload(ctx: ClientContext, plan: Pick<UploadPlan, 'bucket' | 'key'>, uploadId: string, cause: unknown, context: ErrorContext): Promise<never> {
-  if (await abortUpload(ctx, plan, uploadId)) throw cause;
-  const error = toS3Error(cause, context);
-  throw { ...error, message: `${error.message}; aborting multipart upload ${uploadId} failed too: its parts may remain until a lifecycle rule removes them` };
+export function holdUpload(hold: WorkIO<unknown>['hold'], ctx: ClientContext, plan: Pick<UploadPlan, 'bucket' | 'key'>, uploadId: string): () => void {
+  return hold(async () => {
+    if (!(await abortUpload(ctx, plan, uploadId))) {
+      throw s3Error('ServiceError', { operation: 'abortMultipartUpload', bucket: plan.bucket, key: plan.key }, `aborting multipart upload ${uploadId} failed too: its parts may remain until a lifecycle rule removes them`);
+    }
+  });
 }
 
 /**

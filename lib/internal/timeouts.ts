@@ -33,6 +33,25 @@ export interface TimeoutOptions {
   readonly deadlineMs?: number;
 }
 
+/**
+ * The `timeouts` option of an operation, documented once for all of them: every operation that sends requests
+ * takes it in its options (the last argument), and checks it before any request (`InvalidInput`).
+ *
+ * @example
+ * ```ts
+ * rx.getObjectMetadata('photos', 'cat.jpg', { timeouts: { idleMs: 2_000, deadlineMs: 5_000 } })
+ *   .subscribe((r) => r.err && r.val.kind === 'Timeout' && console.error('no answer in time'));
+ * ```
+ */
+export interface CallOptions {
+  /**
+   * Timeouts of this call (over the client's `timeouts`), and its deadline: see {@link TimeoutOptions}. For an
+   * operation made of several requests or operations (a listing, a move, a bulk job), connect and idle timeouts
+   * apply to each request, and the deadline to the whole.
+   */
+  readonly timeouts?: TimeoutOptions;
+}
+
 /** The default connect timeout: 10 s. */
 export const DEFAULT_CONNECT_MS = 10_000;
 /** The default idle timeout: 30 s without a byte sent or received. */

@@ -1,6 +1,7 @@
 import { Observable } from 'rxjs';
 import { Err, Ok, type Result } from 'ts-results';
 import { s3Error, toS3Error, type ErrorContext, type S3Error } from '../errors';
+import { deadlineError } from './deadline';
 import type { Cleanups } from './cleanups';
 import { callerScope, withCallTimeouts, type TimeoutOptions } from './timeouts';
 
@@ -78,7 +79,7 @@ export function fromWork<V>(options: WorkOptions<V>, run: (io: WorkIO<V>) => Pro
         ? undefined
         : setTimeout(() => {
             deadlinePassed = true;
-            controller.abort(s3Error('Timeout', options.context, `the operation did not finish within its deadline of ${deadlineMs} ms`));
+            controller.abort(deadlineError(options.context, deadlineMs));
           }, deadlineMs);
 
     const inCallerScope = callerScope();

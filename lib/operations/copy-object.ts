@@ -16,6 +16,7 @@ import {
 } from '../internal/multipart-copy';
 import { checkSseCustomerKey, type SseCustomerKey } from '../internal/sse';
 import { checkTags, type ObjectTags } from '../internal/tags';
+import { checkTimeouts, type CallOptions } from '../internal/timeouts';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
 import { checkCount, checkMetadata, firstProblem } from '../internal/validate';
 
@@ -33,7 +34,7 @@ export type { CopyParams } from '../internal/multipart-copy';
  * }).subscribe((r) => console.log(r.ok ? r.val.kind : r.val.kind));
  * ```
  */
-export interface CopyObjectOptions {
+export interface CopyObjectOptions extends CallOptions {
   /** Replace the user metadata on the copy (otherwise it is copied from the source). */
   readonly metadata?: Readonly<Record<string, string>>;
   /** Replace the Content-Type on the copy (otherwise it is copied from the source). */
@@ -74,6 +75,7 @@ export function checkCopyInput(source: ObjectRef, target: ObjectRef, options: Co
     options.partSize === undefined ? undefined : checkCount(options.partSize, 'partSize', context, MIN_PART_SIZE, MAX_PART_SIZE),
     options.concurrency === undefined ? undefined : checkCount(options.concurrency, 'concurrency', context, 1, 64),
     options.progressInterval === undefined ? undefined : checkCount(options.progressInterval, 'progressInterval', context, 0),
+    checkTimeouts(options.timeouts, context),
   );
 }
 
@@ -117,6 +119,6 @@ export function copyTransfer(
     concurrency: options.concurrency ?? DEFAULT_COPY_CONCURRENCY,
   };
   return invalidating(ctx, target.bucket, () => [target.key],
-    fromTransfer(ctx, context, progressPolicy(options.progressInterval), ({ signal, meter }) => runCopy(ctx, plan, meter, signal, sourceHead)),
+    fromTransfer(ctx, context, progressPolicy(options.progressInterval), ({ signal, meter, hold }) => runCopy(ctx, plan, meter, signal, hold, sourceHead), { timeouts: options.timeouts }),
   );
 }

@@ -5,7 +5,8 @@ import type { S3Error } from '../errors';
 import type { BucketCreated } from '../events';
 import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
-import { checkBucket } from '../internal/validate';
+import { checkTimeouts, type CallOptions } from '../internal/timeouts';
+import { checkBucket, firstProblem } from '../internal/validate';
 
 /**
  * Options of `createBucket` (its second argument).
@@ -15,7 +16,7 @@ import { checkBucket } from '../internal/validate';
  * rx.createBucket('photos-eu', { region: 'eu-west-1' }).subscribe((r) => console.log(r.ok ? r.val.location : r.val.kind));
  * ```
  */
-export interface CreateBucketOptions {
+export interface CreateBucketOptions extends CallOptions {
   /**
    * The region (location constraint) to create the bucket in. Omit it to use the endpoint's default; on AWS,
    * `us-east-1` needs no constraint and sends none.
@@ -27,7 +28,7 @@ export interface CreateBucketOptions {
 export function createBucket(ctx: ClientContext, bucket: string, options: CreateBucketOptions = {}): Observable<Result<BucketCreated, S3Error>> {
   const context = { operation: 'createBucket', bucket };
   const { region } = options;
-  return unlessInvalid(checkBucket(bucket, context), () =>
+  return unlessInvalid(firstProblem(checkBucket(bucket, context), checkTimeouts(options.timeouts, context)), () =>
     fromRequest(context, async (abortSignal) => {
       const raw = await ctx.client.send(
         new CreateBucketCommand({
@@ -38,6 +39,6 @@ export function createBucket(ctx: ClientContext, bucket: string, options: Create
         { abortSignal },
       );
       return { bucket, location: raw.Location, raw };
-    }),
+    }, undefined, options.timeouts),
   );
 }

@@ -5,6 +5,7 @@ import type { S3Error } from '../errors';
 import type { ObjectDeleted } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
+import { checkTimeouts, type CallOptions } from '../internal/timeouts';
 import { checkBucket, checkKey, firstProblem } from '../internal/validate';
 
 /**
@@ -16,7 +17,7 @@ import { checkBucket, checkKey, firstProblem } from '../internal/validate';
  *   .subscribe((r) => r.ok && console.log('deleted version', r.val.versionId));
  * ```
  */
-export interface DeleteObjectOptions {
+export interface DeleteObjectOptions extends CallOptions {
   /** Delete this version for good (in a versioned bucket); without it a versioned bucket gets a delete marker. */
   readonly versionId?: string;
 }
@@ -27,12 +28,12 @@ export interface DeleteObjectOptions {
  */
 export function deleteObject(ctx: ClientContext, bucket: string, key: string, options: DeleteObjectOptions = {}): Observable<Result<ObjectDeleted, S3Error>> {
   const context = { operation: 'deleteObject', bucket, key };
-  return unlessInvalid(firstProblem(checkBucket(bucket, context), checkKey(key, context)), () =>
+  return unlessInvalid(firstProblem(checkBucket(bucket, context), checkKey(key, context), checkTimeouts(options.timeouts, context)), () =>
     invalidating(ctx, bucket, () => [key],
       fromRequest(context, async (abortSignal) => {
         const raw = await ctx.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId }), { abortSignal });
         return { bucket, key, versionId: raw.VersionId ?? options.versionId, deleteMarker: raw.DeleteMarker === true, raw };
-      }),
+      }, undefined, options.timeouts),
     ),
   );
 }

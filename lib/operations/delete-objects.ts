@@ -6,6 +6,8 @@ import { kindOfCode, s3Error, type S3Error } from '../errors';
 import type { DeleteBatch } from '../events';
 import { invalidating, type ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
+import { withTimeouts } from '../internal/deadline';
+import { checkTimeouts, type CallOptions } from '../internal/timeouts';
 import { checkBucket, checkKey, firstProblem } from '../internal/validate';
 
 /** The most keys one DeleteObjects request may carry. */
@@ -17,19 +19,20 @@ export const DELETE_BATCH_SIZE = 1000;
  * whole is one `Err`, and later batches are not sent. An empty `keys` sends nothing and emits one empty batch,
  * as an empty listing is one empty page, so `lastValueFrom` works on any key list.
  */
-export function deleteObjects(ctx: ClientContext, bucket: string, keys: readonly string[]): Observable<Result<DeleteBatch, S3Error>> {
+export function deleteObjects(ctx: ClientContext, bucket: string, keys: readonly string[], options: CallOptions = {}): Observable<Result<DeleteBatch, S3Error>> {
   const context = { operation: 'deleteObjects', bucket };
   const problem = firstProblem(
     checkBucket(bucket, context),
+    checkTimeouts(options.timeouts, context),
     ...(Array.isArray(keys) ? keys.map((key) => checkKey(key, { ...context, key })) : [s3Error('InvalidInput', context, 'keys must be an array of keys')]),
   );
   return unlessInvalid(problem, () =>
     keys.length === 0
       ? of(Ok<DeleteBatch>({ bucket, deleted: [], errors: [], raw: undefined }))
-      : from(chunk(keys, DELETE_BATCH_SIZE)).pipe(
+      : withTimeouts(options.timeouts, context, from(chunk(keys, DELETE_BATCH_SIZE)).pipe(
           concatMap((batch) => invalidating(ctx, bucket, () => batch, deleteBatch(ctx, bucket, batch))),
           takeWhile((result) => result.ok, true),
-        ),
+        )),
   );
 }
 

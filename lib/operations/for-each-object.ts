@@ -4,6 +4,8 @@ import { toS3Error, type S3Error } from '../errors';
 import type { ObjectSummary } from '../events';
 import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
+import { withTimeouts } from '../internal/deadline';
+import { checkTimeouts } from '../internal/timeouts';
 import { checkBucket, checkCount, firstProblem } from '../internal/validate';
 import { listObjects, type ListObjectsOptions } from './list-objects';
 
@@ -49,9 +51,11 @@ export function forEachObject<T>(
     checkBucket(bucket, context),
     checkCount(concurrency, 'concurrency', context, 1, 10_000),
     checkCount(refillBelow, 'refillBelow', context, 1, 100_000),
+    checkTimeouts(options.timeouts, context),
   );
-  const { concurrency: _c, refillBelow: _r, ...listing } = options;
-  return unlessInvalid(problem, () =>
+  // The listing's pages are requests of the whole: the deadline bounds the whole (listing and work) once.
+  const { concurrency: _c, refillBelow: _r, timeouts, ...listing } = options;
+  return unlessInvalid(problem, () => withTimeouts(timeouts, context,
     new Observable<Result<T, S3Error>>((subscriber) => {
       const waiting: ObjectSummary[] = [];
       let next = 0; // index in `waiting` of the next key to work on
@@ -130,6 +134,6 @@ export function forEachObject<T>(
 
       pump();
       return stop;
-    }),
+    })),
   );
 }

@@ -7,6 +7,7 @@ import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { headObject } from '../internal/head-object';
 import { toObjectInfo } from '../internal/object-info';
 import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
+import { checkTimeouts, type CallOptions } from '../internal/timeouts';
 import { checkBucket, checkKey, firstProblem } from '../internal/validate';
 
 /**
@@ -18,7 +19,7 @@ import { checkBucket, checkKey, firstProblem } from '../internal/validate';
  * rx.getObjectMetadata('photos', 'cat.jpg', { cache: true }).subscribe((r) => r.ok && console.log(r.val.fromCache));
  * ```
  */
-export interface GetObjectMetadataOptions {
+export interface GetObjectMetadataOptions extends CallOptions {
   /**
    * Answer from the client's metadata cache when it holds a fresh entry, and store the answer there. Needs the
    * cache enabled on the client (`new RxS3({ metadataCache: { ... } })`); ignored otherwise. Default false.
@@ -51,8 +52,8 @@ export function getObjectMetadata(
     fromRequest(context, async (abortSignal) => {
       const raw = await headObject(ctx, context, { Bucket: bucket, Key: key, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey) }, abortSignal);
       return { ...toObjectInfo(bucket, key, raw), fromCache: false, raw };
-    });
-  return unlessInvalid(firstProblem(checkBucket(bucket, context), checkKey(key, context), checkSseCustomerKey(options.sseCustomerKey, context)), () => {
+    }, undefined, options.timeouts);
+  return unlessInvalid(firstProblem(checkBucket(bucket, context), checkKey(key, context), checkSseCustomerKey(options.sseCustomerKey, context), checkTimeouts(options.timeouts, context)), () => {
     if (cache === undefined) return head();
     return defer(() => {
       const hit = cache.get(bucket, key);

@@ -6,6 +6,7 @@ import type { ObjectVersionPage } from '../events';
 import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { paginate } from '../internal/paginate';
+import { checkTimeouts, type CallOptions } from '../internal/timeouts';
 import { checkBucket, checkCount, firstProblem } from '../internal/validate';
 
 /**
@@ -16,7 +17,7 @@ import { checkBucket, checkCount, firstProblem } from '../internal/validate';
  * rx.listObjectVersions('photos', { prefix: 'cat.jpg', pageSize: 100 }).pipe(take(1)).subscribe(console.log); // one request
  * ```
  */
-export interface ListObjectVersionsOptions {
+export interface ListObjectVersionsOptions extends CallOptions {
   /** Only keys that start with this. */
   readonly prefix?: string;
   /** Group keys by this (usually `/`) into `commonPrefixes`. */
@@ -37,6 +38,7 @@ export function listObjectVersions(ctx: ClientContext, bucket: string, options: 
   const problem = firstProblem(
     checkBucket(bucket, context),
     options.pageSize === undefined ? undefined : checkCount(options.pageSize, 'pageSize', context, 1, 1000),
+    checkTimeouts(options.timeouts, context),
   );
   return unlessInvalid(problem, () =>
     paginate(
@@ -74,6 +76,7 @@ export function listObjectVersions(ctx: ClientContext, bucket: string, options: 
         commonPrefixes: (raw.CommonPrefixes ?? []).flatMap((p) => (p.Prefix === undefined ? [] : [p.Prefix])),
         raw,
       }),
+      options.timeouts,
     ),
   );
 }

@@ -8,6 +8,7 @@ import { unlessInvalid } from '../internal/from-command';
 import { compareKeys, decodePosition, encodePosition, type ListingPosition } from '../internal/key-order';
 import { useFastListParser } from '../internal/list-xml';
 import { paginate } from '../internal/paginate';
+import { checkTimeouts, type CallOptions } from '../internal/timeouts';
 import { checkBucket, checkCount, checkText, firstProblem } from '../internal/validate';
 
 /**
@@ -21,7 +22,7 @@ import { checkBucket, checkCount, checkText, firstProblem } from '../internal/va
  * rx.listObjects('photos', { resume: savedPage.resumeToken }); // continues right after a page seen earlier
  * ```
  */
-export interface ListObjectsOptions {
+export interface ListObjectsOptions extends CallOptions {
   /** Only keys that start with this. */
   readonly prefix?: string;
   /** Group keys by this (usually `/`) into `commonPrefixes`, like folders. */
@@ -63,6 +64,7 @@ export function listObjects(ctx: ClientContext, bucket: string, options: ListObj
     checkText(delimiter, 'delimiter', context),
     checkText(options.startAfter, 'startAfter', context),
     checkText(endBefore, 'endBefore', context),
+    checkTimeouts(options.timeouts, context),
     options.resume !== undefined && resumed === undefined
       ? s3Error('InvalidInput', context, `resume must be a page's resumeToken; got ${JSON.stringify(options.resume)}`)
       : undefined,
@@ -109,6 +111,7 @@ export function listObjects(ctx: ClientContext, bucket: string, options: ListObj
           else if (lastKey !== undefined) position = { after: lastKey, prefix: false };
           return { bucket, prefix, pageNumber, isLast, objects, commonPrefixes, resumeToken: encodePosition(position), raw };
         },
+        options.timeouts,
       );
     }),
   );

@@ -6,6 +6,7 @@ import type { MoveEvent, ObjectCopied, ObjectMetadata, VerifiedCopy } from '../e
 import type { ClientContext } from '../internal/context';
 import type { ObjectRef } from '../internal/copy-source';
 import { unlessInvalid } from '../internal/from-command';
+import { withTimeouts } from '../internal/deadline';
 import { firstProblem } from '../internal/validate';
 import { checkCopyInput, copyTransfer, type CopyObjectOptions } from './copy-object';
 import { deleteObject } from './delete-object';
@@ -65,7 +66,7 @@ export function moveObject(ctx: ClientContext, source: ObjectRef, target: Object
   };
 
   const copyThenVerify = (sourceHead: ObjectMetadata): Observable<Result<MoveEvent, S3Error>> =>
-    copyTransfer(ctx, source, target, { ...options, ifMatch: sourceHead.etag }, sourceHead.raw).pipe(
+    copyTransfer(ctx, source, target, { ...options, timeouts: undefined, ifMatch: sourceHead.etag }, sourceHead.raw).pipe(
       concatMap((result): Observable<Result<MoveEvent, S3Error>> => {
         if (result.err || result.val.kind === 'progress') return of(result as Result<MoveEvent, S3Error>);
         const copy = result.val.output;
@@ -90,9 +91,10 @@ export function moveObject(ctx: ClientContext, source: ObjectRef, target: Object
       }),
     );
 
-  return unlessInvalid(problem, () =>
+  // The deadline bounds the whole move (HEAD, copy, verification, delete); each request gets the connect/idle timeouts.
+  return unlessInvalid(problem, () => withTimeouts(options.timeouts, context,
     getObjectMetadata(ctx, source.bucket, source.key, { versionId: source.versionId, sseCustomerKey: options.sourceSseCustomerKey }).pipe(
       resultMergeMap((sourceHead: ObjectMetadata) => copyThenVerify(sourceHead)),
-    ),
+    )),
   );
 }

@@ -6,6 +6,7 @@ import type { ObjectTagging } from '../events';
 import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { checkTags, toTagSet, type ObjectTags } from '../internal/tags';
+import { checkTimeouts } from '../internal/timeouts';
 import { checkBucket, checkKey, firstProblem } from '../internal/validate';
 import type { ObjectTaggingOptions } from './get-object-tagging';
 
@@ -22,13 +23,13 @@ export function putObjectTagging(
   options: ObjectTaggingOptions = {},
 ): Observable<Result<ObjectTagging, S3Error>> {
   const context = { operation: 'putObjectTagging', bucket, key };
-  return unlessInvalid(firstProblem(checkBucket(bucket, context), checkKey(key, context), checkTags(tags ?? (null as unknown as ObjectTags), context)), () =>
+  return unlessInvalid(firstProblem(checkBucket(bucket, context), checkKey(key, context), checkTags(tags ?? (null as unknown as ObjectTags), context), checkTimeouts(options.timeouts, context)), () =>
     fromRequest(context, async (abortSignal) => {
       const raw = await ctx.client.send(
         new PutObjectTaggingCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, Tagging: { TagSet: toTagSet(tags) } }),
         { abortSignal },
       );
       return { bucket, key, versionId: raw.VersionId ?? options.versionId, tags: { ...tags }, raw };
-    }),
+    }, undefined, options.timeouts),
   );
 }

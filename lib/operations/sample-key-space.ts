@@ -6,6 +6,7 @@ import type { ClientContext } from '../internal/context';
 import { fromRequest, unlessInvalid } from '../internal/from-command';
 import { compareKeys } from '../internal/key-order';
 import { useFastListParser } from '../internal/list-xml';
+import { checkTimeouts, type CallOptions } from '../internal/timeouts';
 import { checkBucket, checkCount, firstProblem } from '../internal/validate';
 
 /**
@@ -16,7 +17,7 @@ import { checkBucket, checkCount, firstProblem } from '../internal/validate';
  * rx.sampleKeySpace('logs', { prefix: '2026/', requests: 32 });
  * ```
  */
-export interface SampleKeySpaceOptions {
+export interface SampleKeySpaceOptions extends CallOptions {
   /** Only keys that start with this. */
   readonly prefix?: string;
   /** At most this many ListObjectsV2 requests (1 to 1,000; default 32), up to 4 at a time. */
@@ -81,7 +82,7 @@ export function sampleKeySpace(ctx: ClientContext, bucket: string, options: Samp
   const context = { operation: 'sampleKeySpace', bucket };
   const prefix = options.prefix ?? '';
   const budget = options.requests ?? 32;
-  const problem = firstProblem(checkBucket(bucket, context), checkCount(budget, 'requests', context, 1, 1000));
+  const problem = firstProblem(checkBucket(bucket, context), checkCount(budget, 'requests', context, 1, 1000), checkTimeouts(options.timeouts, context));
   return unlessInvalid(problem, () =>
     fromRequest(context, async (abortSignal) => {
       const list = async (startAfter: string | undefined): Promise<{ keys: string[]; truncated: boolean }> => {
@@ -139,7 +140,7 @@ export function sampleKeySpace(ctx: ClientContext, bucket: string, options: Samp
         for (let i = 1; i <= count; i += 1) points.push(space.string(gap.from + ((gap.to - gap.from) * BigInt(i)) / BigInt(count + 1)));
       }
       return { points: [...new Set(points)].sort(compareKeys), complete: false, listedKeys: listed.length, requests: sent };
-    }),
+    }, undefined, options.timeouts),
   );
 }
 

@@ -7,6 +7,7 @@ import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { runJob, type BulkOptions, type Place, type SyncCompareOptions } from '../internal/bulk/job';
 import { MIN_PART_SIZE } from '../internal/multipart';
+import { checkTimeouts } from '../internal/timeouts';
 import { checkBucket, checkCount, firstProblem } from '../internal/validate';
 
 /**
@@ -65,6 +66,7 @@ function checkBulkOptions(options: BulkOptions, context: ErrorContext): S3Error 
     count(options.partConcurrency, 'partConcurrency', 1, 64),
     count(options.maxBandwidth, 'maxBandwidth', 1),
     count(options.progressInterval, 'progressInterval', 0),
+    checkTimeouts(options.timeouts, context),
     options.filters === undefined || options.filters.every((f) => typeof f === 'object' && f !== null && (typeof (f as { include?: unknown }).include === 'string' || typeof (f as { exclude?: unknown }).exclude === 'string'))
       ? undefined
       : s3Error('InvalidInput', context, 'filters must be { include: glob } or { exclude: glob } objects'),

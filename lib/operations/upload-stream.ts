@@ -60,7 +60,7 @@ export function uploadStream(ctx: ClientContext, bucket: string, key: string, st
         onAbort(() => readable.destroy(Object.assign(new Error('the upload was stopped'), { name: 'AbortError' })));
         hold(() => source.close().catch(() => undefined));
         try {
-          return await runUpload(underBudget(ctx, options.budget), plan, source, meter, signal);
+          return await runUpload(underBudget(ctx, options.budget), plan, source, meter, signal, hold);
         } catch (cause) {
           readable.destroy();
           throw cause;

@@ -1,10 +1,12 @@
-import { concatMap, map, Observable, of, take, type Subscription } from 'rxjs';
+import { concatMap, defer, map, Observable, of, take, type Subscription } from 'rxjs';
 import { Err, Ok, type Result } from 'ts-results';
 import { s3Error, type S3Error } from '../errors';
 import type { KeyRange, ObjectPage, ObjectSummary, WalkPage } from '../events';
 import type { ClientContext } from '../internal/context';
 import { unlessInvalid } from '../internal/from-command';
 import { compareKeys } from '../internal/key-order';
+import { withTimeouts } from '../internal/deadline';
+import { checkTimeouts, type CallOptions } from '../internal/timeouts';
 import { checkBucket, checkCount, firstProblem } from '../internal/validate';
 import { cutKeyRanges } from './key-ranges';
 import { listObjects } from './list-objects';
@@ -19,7 +21,7 @@ import { sampleKeySpace } from './sample-key-space';
  * rx.walkObjects('logs', { prefix: '2026/', split: 'ranges', ranges: 32, ordered: true }); // 32 sampled key ranges, in key order
  * ```
  */
-export interface WalkObjectsOptions {
+export interface WalkObjectsOptions extends CallOptions {
   /** Only keys that start with this. */
   readonly prefix?: string;
   /**
@@ -83,18 +85,19 @@ export function walkObjects(ctx: ClientContext, bucket: string, options: WalkObj
     typeof ranges === 'number' ? checkCount(ranges, 'ranges', context, 1, 10_000) : undefined,
     split === 'prefixes' || split === 'ranges' ? undefined : s3Error('InvalidInput', context, `split must be 'prefixes' or 'ranges', got ${JSON.stringify(split)}`),
     options.delimiter === '' ? s3Error('InvalidInput', context, 'delimiter must not be empty') : undefined,
+    checkTimeouts(options.timeouts, context),
   );
   const prefix = options.prefix === '' ? undefined : options.prefix;
   const walk = (top: Part | undefined, parts: Part[]): Observable<Result<WalkPage, S3Error>> =>
     schedule(ctx, bucket, prefix, options.delimiter ?? '/', top, parts, concurrency, options.ordered === true, options.pageSize);
   const listing = (spec: WalkPage['part']): Part => ({ spec, token: undefined, done: false, fetching: false, pages: [] });
-  return unlessInvalid(problem, () => {
+  return unlessInvalid(problem, () => withTimeouts(options.timeouts, context, defer((): Observable<Result<WalkPage, S3Error>> => {
     if (split === 'prefixes') return new Observable((subscriber) => walk(listing({ prefix }), []).subscribe(subscriber));
     if (typeof ranges !== 'number') return new Observable((subscriber) => walk(undefined, ranges.map((r) => listing({ prefix, ...r }))).subscribe(subscriber));
     return sampleKeySpace(ctx, bucket, { prefix }).pipe(
       concatMap((sample) => (sample.err ? of(Err({ ...sample.val, operation: 'walkObjects' })) : walk(undefined, cutKeyRanges(sample.val.points, ranges).map((r) => listing({ prefix, ...r }))))),
     );
-  });
+  })));
 }
 
 /**

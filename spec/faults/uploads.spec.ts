@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { CompleteMultipartUploadCommand } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { lastValueFrom } from 'rxjs';
 import type { RxS3 } from '../../lib';
@@ -62,6 +62,21 @@ describe('faults: uploadFile, uploadStream, putObject', function () {
     const [uploadId] = uploadIds();
     await expectUploadGone(fx.rx, fx.bucket, 'refused', uploadId!);
     expect(await stored('refused')).to.equal('NoSuchKey');
+  });
+
+  it('a failed part whose AbortMultipartUpload is refused too: one Err of the part\'s kind that says the parts may remain', async () => {
+    fp.proxy.inject(
+      { match: requests.uploadPart, skip: 1, times: Infinity, action: { kind: 'error', status: 500, code: 'InternalError' } },
+      { match: requests.abortUpload, times: Infinity, action: { kind: 'error', status: 403, code: 'AccessDenied' } },
+    );
+    const results = await collect(client.rx.uploadFile(fx.bucket, 'abort-refused', file, { partSize: 5 * MiB }));
+    const error = expectOneErr(results, 'ServiceError');
+    const [uploadId] = uploadIds();
+    expect(error.message).to.include(`; aborting multipart upload ${uploadId} failed too: its parts may remain`);
+    expect(fp.proxy.count(requests.abortUpload), 'abort attempts').to.equal(4);
+    // The upload did remain (the proxy refused every abort): remove it directly.
+    await fx.rx.client.send(new AbortMultipartUploadCommand({ Bucket: fx.bucket, Key: 'abort-refused', UploadId: uploadId }));
+    await expectUploadGone(fx.rx, fx.bucket, 'abort-refused', uploadId!);
   });
 
   it('CompleteMultipartUpload throttled once (503 SlowDown) is retried: Ok', async () => {

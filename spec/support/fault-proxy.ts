@@ -72,6 +72,14 @@ function errorXml(code: string, url: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${messages[code] ?? code}</Message><Resource>${url.split('?')[0] ?? ''}</Resource><RequestId>FAULTPROXY0001</RequestId></Error>`;
 }
 
+/** Where a {@link FaultProxy} forwards to, and what it keeps. */
+export interface FaultProxyOptions {
+  /** The server to forward to. Default: the test suite's server. */
+  readonly upstream?: string;
+  /** Keep every request in `seen` (default true); a long soak turns it off so the proxy's memory stays flat. */
+  readonly record?: boolean;
+}
+
 /**
  * A loopback HTTP proxy in front of the test server that breaks requests as told: resets, S3 error answers,
  * truncated, stalled and corrupted bodies, a request body the server stops reading, a request never answered, and a restart (every connection cut, the port
@@ -85,14 +93,16 @@ export class FaultProxy {
   private http: Server | undefined;
   private port = 0;
   private readonly upstream: URL;
+  private readonly record: boolean;
 
-  private constructor() {
-    this.upstream = new URL(server().endpoint);
+  private constructor(options: FaultProxyOptions) {
+    this.upstream = new URL(options.upstream ?? server().endpoint);
+    this.record = options.record ?? true;
   }
 
-  /** Starts a proxy in front of the test server, on a free port of 127.0.0.1. */
-  static async start(): Promise<FaultProxy> {
-    const proxy = new FaultProxy();
+  /** Starts a proxy in front of the test server (or `options.upstream`), on a free port of 127.0.0.1. */
+  static async start(options: FaultProxyOptions = {}): Promise<FaultProxy> {
+    const proxy = new FaultProxy(options);
     await proxy.listen(0);
     return proxy;
   }
@@ -170,7 +180,7 @@ export class FaultProxy {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const request: SeenRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers };
-    this.seen.push(request);
+    if (this.record) this.seen.push(request);
     const action = this.pick(request);
     const socket = req.socket;
 
@@ -200,7 +210,15 @@ export class FaultProxy {
       (answer) => this.respond(answer, res, socket, action),
     );
     upstream.on('error', () => socket.destroy());
-    socket.on('close', () => upstream.destroy());
+    // One listener per request on a keep-alive connection: removed when the answer is done, or they pile up.
+    const cut = (): void => {
+      upstream.destroy();
+    };
+    socket.on('close', cut);
+    res.once('close', () => {
+      socket.removeListener('close', cut);
+      if (!res.writableFinished) upstream.destroy();
+    });
 
     if (action?.kind === 'stall-request') {
       let received = 0;

@@ -150,3 +150,10 @@ rx.forEachObject('b', async (o) => o.size);
 // @ts-expect-error `split` is 'prefixes' or 'ranges'
 rx.walkObjects('b', { split: 'hash' });
 void [sizes$, ranges, token];
+
+// Every operation takes per-call `timeouts` (CallOptions), including those that had no options.
+rx.listBuckets({ timeouts: { deadlineMs: 1_000 } });
+rx.deleteObjects('b', ['k'], { timeouts: { idleMs: 500 } });
+rx.sync({ from: './a', to: { bucket: 'b' }, timeouts: { deadlineMs: 60_000 } });
+// @ts-expect-error a misspelt timeout does not compile
+rx.getBucketMetadata('b', { timeouts: { deadline: 1 } });

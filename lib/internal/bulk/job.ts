@@ -21,8 +21,10 @@ import { getObject } from '../../operations/get-object';
 import { uploadFile } from '../../operations/upload-file';
 import { uploadStream } from '../../operations/upload-stream';
 import { Budget, underBudget } from '../budget';
+import { withTimeouts } from '../deadline';
 import type { ClientContext } from '../context';
 import { DEFAULT_PART_SIZE } from '../multipart';
+import type { CallOptions } from '../timeouts';
 import { copyOne, moveOne } from './copy-adapter';
 import { CollisionGuard, listRemote, mergeSorted, unsafeKey, walkLocal, type Entry, type Pair } from './entries';
 import { compileFilters, type Filter } from './filters';
@@ -42,7 +44,7 @@ export type Place =
  * rx.uploadDirectory('./photos', 'backup', 'photos/', options).subscribe(console.log);
  * ```
  */
-export interface BulkOptions {
+export interface BulkOptions extends CallOptions {
   /** Objects in flight at once. Default 32. */
   readonly concurrency?: number;
   /**
@@ -116,8 +118,15 @@ function where(place: Place, key: string): string {
   return place.kind === 'local' ? join(place.root, ...key.split('/')) : `s3://${place.bucket}/${place.prefix}${key}`;
 }
 
-/** Runs a job: see {@link BulkEvent} for the emission contract. */
+/**
+ * Runs a job: see {@link BulkEvent} for the emission contract. `timeouts`: the deadline bounds the whole job; each
+ * request of each object gets the connect and idle timeouts.
+ */
 export function runJob(spec: JobSpec): Observable<Result<BulkEvent, S3Error>> {
+  return withTimeouts(spec.options.timeouts, { operation: spec.operation }, runUntimed(spec));
+}
+
+function runUntimed(spec: JobSpec): Observable<Result<BulkEvent, S3Error>> {
   return new Observable<Result<BulkEvent, S3Error>>((subscriber) => {
     const controller = new AbortController();
     const signal = controller.signal;
