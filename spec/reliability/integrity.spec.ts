@@ -7,6 +7,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
   type CompleteMultipartUploadCommandInput,
@@ -130,7 +131,7 @@ describe('integrity: a whole-object CRC32 recorded at upload, verified at downlo
     expect(up!.ok && up!.val.kind === 'summary' && up!.val.ok).to.equal(true);
     let heads = 0;
     const stub = interceptSend(fx.rx, async (command, options, send) => {
-      if (command.constructor.name === 'HeadObjectCommand') heads += 1;
+      if (command instanceof HeadObjectCommand) heads += 1;
       const answer = await send(command, options);
       // The second range of the big object and the one GET of the small one arrive with a byte flipped.
       const range = command instanceof GetObjectCommand ? command.input.Range : undefined;
