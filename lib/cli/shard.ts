@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { map, of, type Observable } from 'rxjs';
-import { cutKeyRanges, Err, Ok, parseShard, type KeyRange, type Result, type RxS3, type S3Error } from '../index';
+import { compareKeys, cutKeyRanges, Err, Ok, parseShard, type KeyRange, type Result, type RxS3, type S3Error } from '../index';
 import { UsageError, type OptionSpec, type Options } from './args';
 import { fromPromise } from './streams';
 
@@ -56,6 +56,25 @@ export function shardRange(rx: RxS3, bucket: string, prefix: string, shard: Retu
   return rx.sampleKeySpace(bucket, { prefix: prefix === '' ? undefined : prefix }).pipe(
     map((sample) => (sample.ok ? Ok(pick(sample.val.points)) : Err(sample.val))),
   );
+}
+
+/**
+ * The same range over the keys relative to `prefix` (what the bulk engine's `range` takes): bounds under the
+ * prefix lose it, a bound before or after every key under it falls away or empties the range.
+ */
+export function relativeRange(range: KeyRange, prefix: string): KeyRange {
+  const empty: KeyRange = { endBefore: '\u0000' };
+  let startAfter: string | undefined;
+  let endBefore: string | undefined;
+  if (range.startAfter !== undefined) {
+    if (range.startAfter.startsWith(prefix)) startAfter = range.startAfter.slice(prefix.length);
+    else if (compareKeys(range.startAfter, prefix) > 0) return empty;
+  }
+  if (range.endBefore !== undefined) {
+    if (range.endBefore.startsWith(prefix)) endBefore = range.endBefore.slice(prefix.length);
+    else if (compareKeys(range.endBefore, prefix) < 0) return empty;
+  }
+  return { ...(startAfter === undefined ? {} : { startAfter }), ...(endBefore === undefined ? {} : { endBefore }) };
 }
 
 /** One JSON string per line (blank lines skipped). */

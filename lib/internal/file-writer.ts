@@ -13,7 +13,7 @@ export interface WriteCursor {
 /**
  * Streams `body` into `handle` from `cursor.position` up to `end` (exclusive), in batches of about 1 MiB written
  * with `writev` (no copying), with one write in flight while the next batch arrives. `onBytes` sees every chunk as
- * it arrives.
+ * it arrives (each of them is written, in order, unless a write fails).
  *
  * `cursor.position` always says how far the file is written. When the body fails (a reset, a stall, a truncation),
  * the bytes already received are written first and only then the body's failure is thrown: a retry resumes at
@@ -26,7 +26,7 @@ export async function writeAt(
   body: Readable,
   cursor: WriteCursor,
   end: number,
-  onBytes: (bytes: number) => void,
+  onBytes: (bytes: number, chunk: Buffer) => void,
   context: ErrorContext,
 ): Promise<void> {
   let batch: Buffer[] = [];
@@ -59,7 +59,7 @@ export async function writeAt(
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       if (queued + batchBytes + chunk.length > end) throw s3Error('Integrity', context, `the server sent more than the ${end - cursor.position} bytes asked for`);
-      onBytes(chunk.length);
+      onBytes(chunk.length, chunk);
       batch.push(chunk);
       batchBytes += chunk.length;
       if (batchBytes >= BATCH) await flush();

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { isRetryable, toS3Error, type ErrorContext } from '../errors';
 import type { ClientContext } from './context';
+import { Crc32, type DigestSource } from './integrity';
 import { writeAt, type WriteCursor } from './file-writer';
 import type { ProgressMeter } from './progress';
 import type { SseCustomerFields } from './sse';
@@ -22,6 +23,18 @@ export interface DownloadPlan {
   readonly versionId?: string;
   /** SSE-C fields, sent with every range. */
   readonly sseCustomer?: SseCustomerFields;
+  /** Ask for the stored checksum with every GET (`ChecksumMode: 'ENABLED'`). */
+  readonly checksumMode?: 'ENABLED';
+}
+
+/** What {@link fetchInto} saw: the requests made, the first answer's digest fields, the CRC32 of a single GET. */
+export interface FetchOutcome {
+  /** HTTP requests made, every retry and resume counted. */
+  readonly requests: number;
+  /** The `x-amz-meta-*` and checksum fields of the first answer (every GET is pinned to one version). */
+  readonly answer: DigestSource | undefined;
+  /** The CRC32 of the bytes written, computed as they arrived, when the object came in one GET (with its resumes). */
+  readonly crc32: string | undefined;
 }
 
 /**
@@ -47,16 +60,19 @@ export function attemptsOf(answerOrFailure: unknown): number {
 /**
  * Fetches the whole object into `handle`, as one GET when it fits in one part, else as ranged GETs of `partSize`
  * with up to `concurrency` in flight, each written at its offset. Resolves with the number of HTTP requests made
- * (every retry and resume counted). Rejects on the first range that fails for good, after aborting the others.
+ * (every retry and resume counted), the first answer's digest fields, and for one GET the CRC32 of its bytes.
+ * Rejects on the first range that fails for good, after aborting the others.
  */
-export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: FileHandle, meter: ProgressMeter, signal: AbortSignal): Promise<number> {
+export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: FileHandle, meter: ProgressMeter, signal: AbortSignal): Promise<FetchOutcome> {
   const context: ErrorContext = { operation: 'downloadFile', bucket: plan.bucket, key: plan.key };
-  const requests = { count: 0 };
+  const requests: RequestLog = { count: 0, answer: undefined };
   const ranges: Array<{ start: number; end: number }> = [];
   for (let start = 0; start < plan.size; start += plan.partSize) ranges.push({ start, end: Math.min(plan.size, start + plan.partSize) - 1 });
   if (ranges.length <= 1) {
-    await fetchRange(ctx, plan, handle, { start: 0, end: plan.size - 1 }, meter, signal, context, false, requests);
-    return requests.count;
+    // Every byte handed to the writer is written in order (a resume starts at the first byte not written).
+    const digest = new Crc32();
+    await fetchRange(ctx, plan, handle, { start: 0, end: plan.size - 1 }, meter, signal, context, false, requests, (chunk) => digest.update(chunk));
+    return { requests: requests.count, answer: requests.answer, crc32: digest.base64() };
   }
   const group = new AbortController();
   const stop = (): void => group.abort(signal.reason);
@@ -82,7 +98,13 @@ export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: 
   }
   if (failure !== undefined) throw failure.cause;
   signal.throwIfAborted();
-  return requests.count;
+  return { requests: requests.count, answer: requests.answer, crc32: undefined };
+}
+
+/** The requests of one download so far, and the first answer's digest fields. */
+interface RequestLog {
+  count: number;
+  answer: DigestSource | undefined;
 }
 
 /**
@@ -99,7 +121,8 @@ async function fetchRange(
   signal: AbortSignal,
   context: ErrorContext,
   ranged: boolean,
-  requests: { count: number },
+  requests: RequestLog,
+  onChunk?: (chunk: Buffer) => void,
 ): Promise<void> {
   const cursor: WriteCursor = { position: range.start };
   const end = range.end + 1;
@@ -115,13 +138,18 @@ async function fetchRange(
           Bucket: plan.bucket,
           Key: plan.key,
           IfMatch: plan.etag,
+          ChecksumMode: plan.checksumMode,
           Range: ranged || cursor.position > range.start ? `bytes=${cursor.position}-${range.end}` : undefined,
         }),
         { abortSignal: signal },
       );
       answered = true;
       requests.count += attemptsOf(answer);
-      await writeAt(handle, plan.filePath, answer.Body as Readable, cursor, end, (bytes) => meter.add(bytes), context);
+      requests.answer ??= { Metadata: answer.Metadata, ChecksumCRC32: answer.ChecksumCRC32, ChecksumType: answer.ChecksumType };
+      await writeAt(handle, plan.filePath, answer.Body as Readable, cursor, end, (bytes, chunk) => {
+        meter.add(bytes);
+        onChunk?.(chunk);
+      }, context);
       if (cursor.position !== end) {
         throw Object.assign(new Error(`the body ended at byte ${cursor.position} of ${end}`), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
       }

@@ -16,7 +16,7 @@ import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
 import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
 import { checkBucket, checkCount, checkFlag, checkKey, firstProblem } from '../internal/validate';
-import { expectedDigest, fileMismatch, readsChecksums } from '../internal/integrity';
+import { expectedDigest, fileMismatch, mismatch, readsChecksums } from '../internal/integrity';
 
 /**
  * Options of `downloadFile` (its last argument).
@@ -42,16 +42,18 @@ export interface DownloadFileOptions {
   readonly sseCustomerKey?: SseCustomerKey;
   /**
    * Verify the file against the object's whole-object CRC32, when it has one (rx-s3's `x-amz-meta-rxs3-crc32`
-   * metadata, or a full-object CRC32 the server stores): the file is read back once (about 0.3 CPU-s/GiB) and a
-   * mismatch is `Err(Integrity)` with no file at the destination. Default true; objects without a digest are
-   * not read back.
+   * metadata, or a full-object CRC32 the server stores, from the HeadObject or, with `expect`, from the GET
+   * answers): an object fetched in one GET is checked as its bytes are written, a ranged one is read back once
+   * (about 0.3 CPU-s/GiB); a mismatch is `Err(Integrity)` with no file at the destination. Default true; objects
+   * without a digest are not read back.
    */
   readonly integrity?: boolean;
   /** A budget shared with other transfers and bulk jobs: every request of this download takes room in it. */
   readonly budget?: Budget;
   /**
    * The object's size and ETag as a listing reported them: the HeadObject is skipped. Every GET is still pinned to
-   * the ETag (If-Match), so an object changed since the listing fails the download instead of mixing versions.
+   * the ETag (If-Match), so an object changed since the listing fails the download instead of mixing versions,
+   * and the digest to verify is taken from the first GET answer.
    */
   readonly expect?: { readonly size: number; readonly etag: string | undefined };
 }
@@ -87,37 +89,45 @@ export function downloadFile(unbudgeted: ClientContext, bucket: string, key: str
     fromTransfer<DownloadOutput, never, SizedTransferProgress>(ctx, context, progressPolicy(options.progressInterval), async ({ signal, meter, hold }) => {
       const destination = resolve(filePath);
       const directory = dirname(destination);
-      const dir = await stat(directory);
-      if (!dir.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR', path: directory });
+      // With `expect` (a bulk job, which made the directory) no request comes before the temp file's open, which
+      // fails the same way for a missing directory: one stat less per file.
+      if (options.expect === undefined) {
+        const dir = await stat(directory);
+        if (!dir.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR', path: directory });
+      }
 
       const verify = options.integrity !== false;
       const checksumMode = verify && (await readsChecksums(ctx.client)) ? { ChecksumMode: 'ENABLED' as const } : {};
-      // With `expect` (sizes and ETags from a listing) the HEAD is skipped, and with it the digest to verify.
+      // With `expect` (sizes and ETags from a listing) the HEAD is skipped: the digest comes with the GET answers.
       const head: HeadObjectCommandOutput | { ContentLength: number; ETag: string | undefined; Metadata?: undefined } = options.expect !== undefined
         ? { ContentLength: options.expect.size, ETag: options.expect.etag }
         : await headObject(ctx, context, { Bucket: bucket, Key: key, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey), ...checksumMode }, signal);
-      const expected = verify ? expectedDigest(head) : undefined;
       const size = head.ContentLength ?? 0;
       meter.setTotal(size);
       meter.start();
 
       const temp = join(directory, `.${basename(destination)}.${randomBytes(6).toString('hex')}.rxs3-download`);
-      const handle = await open(temp, 'wx');
+      const handle = await open(temp, 'wx').catch((cause: unknown) => {
+        throw Object.assign(cause as object, { path: directory });
+      });
       // Released in reverse order when the transfer ends, whatever way: close the handle, then delete the temp file.
       const keepTemp = hold(() => unlink(temp).catch(() => undefined));
       hold(() => handle.close().catch(() => undefined));
       const plan = { bucket, key, size, etag: head.ETag, partSize: options.partSize ?? DEFAULT_PART_SIZE, concurrency: options.concurrency ?? 4, filePath,
-        versionId: options.versionId, sseCustomer: sseCustomerFields(options.sseCustomerKey) };
-      const requests = await fetchInto(ctx, plan, handle, meter, signal);
+        versionId: options.versionId, sseCustomer: sseCustomerFields(options.sseCustomerKey), checksumMode: options.expect === undefined ? undefined : checksumMode.ChecksumMode };
+      const fetched = await fetchInto(ctx, plan, handle, meter, signal);
+      // fetchInto resolves only when every range was written up to its end, into a file created empty here.
       await handle.close();
-      const written = (await stat(temp)).size;
-      if (written !== size) throw s3Error('Integrity', context, `received ${written} bytes of ${size}; ${filePath} was left untouched`);
-      const corrupt = expected === undefined ? undefined : await fileMismatch(temp, size, expected, signal);
+      const expected = !verify ? undefined : expectedDigest(options.expect === undefined ? head : fetched.answer ?? {});
+      // One GET: its CRC32 was computed as the bytes were written; ranged GETs: the file is read back once.
+      const corrupt = expected === undefined ? undefined
+        : fetched.crc32 !== undefined ? (fetched.crc32 === expected.value ? undefined : mismatch(expected, fetched.crc32))
+        : await fileMismatch(temp, size, expected, signal);
       if (corrupt !== undefined) throw s3Error('Integrity', context, `${corrupt}; ${filePath} was left untouched`);
       signal.throwIfAborted();
       await rename(temp, destination);
       keepTemp();
-      return { bucket, key, filePath: destination, size, etag: head.ETag, requests };
+      return { bucket, key, filePath: destination, size, etag: head.ETag, requests: fetched.requests };
     }, { timeouts: options.timeouts }),
   );
 }

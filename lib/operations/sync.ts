@@ -8,7 +8,7 @@ import { unlessInvalid } from '../internal/from-command';
 import { runJob, type BulkOptions, type Place, type SyncCompareOptions } from '../internal/bulk/job';
 import { MIN_PART_SIZE } from '../internal/multipart';
 import { checkTimeouts } from '../internal/timeouts';
-import { checkBucket, checkCount, firstProblem } from '../internal/validate';
+import { checkBucket, checkCount, checkText, firstProblem } from '../internal/validate';
 
 /**
  * One side of a bulk job: a local directory (a path), or a bucket and a prefix. A prefix names a folder: `photos`
@@ -70,6 +70,7 @@ function checkBulkOptions(options: BulkOptions, context: ErrorContext): S3Error 
     options.filters === undefined || options.filters.every((f) => typeof f === 'object' && f !== null && (typeof (f as { include?: unknown }).include === 'string' || typeof (f as { exclude?: unknown }).exclude === 'string'))
       ? undefined
       : s3Error('InvalidInput', context, 'filters must be { include: glob } or { exclude: glob } objects'),
+    options.range === undefined ? undefined : checkText(options.range.startAfter, 'range.startAfter', context) ?? checkText(options.range.endBefore, 'range.endBefore', context),
   );
 }
 

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { from, lastValueFrom, mergeMap, toArray } from 'rxjs';
@@ -46,6 +46,18 @@ describe('cli: ls --resume, ls/rm --shard (child processes)', function () {
     const parts = shards.map((r) => listedKeys(ok(r).stdout));
     expect(parts.flat()).to.deep.equal(keys);
     for (const part of parts) expect(part.length).to.be.within(150, 600);
+  });
+
+  it('sync and cp -r --shard: 3 processes download every key exactly once between them', async () => {
+    const runs = await Promise.all([0, 1, 2].map((i) => runCli(['sync', '--shard', `${i}/3`, url('k/'), join(dir.path, 'synced')])));
+    const lines = runs.map((r) => ok(r).stdout.split('\n').filter(Boolean));
+    const downloaded = lines.flat().map((l) => l.replace(/^download: s3:\/\/[^/]+\//, '').replace(/ to .*$/, ''));
+    expect([...downloaded].sort(compareKeys)).to.deep.equal(keys);
+    for (const part of lines) expect(part.length).to.be.within(150, 900);
+    const files = (await readdir(join(dir.path, 'synced'))).map((name) => `k/${name}`);
+    expect(files.sort(compareKeys)).to.deep.equal(keys);
+    const copy = await Promise.all([0, 1].map((i) => runCli(['cp', '-r', '--shard', `${i}/2`, url('k/'), url('k-copy/')])));
+    expect(copy.flatMap((r) => ok(r).stdout.split('\n').filter(Boolean))).to.have.length(keys.length);
   });
 
   it('rm -r --shard with a shared --shard-sample deletes every key exactly once across 3 processes', async () => {

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { filter, take, tap } from 'rxjs';
 import type { Result } from 'ts-results';
-import { Budget, type BulkEvent, type BulkSummary, type S3Error } from '../../lib';
+import { Budget, compareKeys, cutKeyRanges, inKeyRange, type BulkEvent, type BulkSummary, type S3Error } from '../../lib';
 import { makeClient, server } from '../support/server';
 import { collect, commandNames, interceptSend, spySend, useBucket, useTempDir } from '../support/fixtures';
 
@@ -323,6 +323,40 @@ describe('bulk operations: directories, prefixes, sync', function () {
     expect(commandNames(spy).filter((n) => n === 'DeleteObjectsCommand')).to.have.length(2);
     const remaining = await collect(s3.rx.listObjects(s3.bucket, { prefix: 'many' }));
     expect((remaining[0]!.val as unknown as { objects: Array<{ key: string }> }).objects.map((o) => o.key)).to.deep.equal(['many-other/x']);
+  });
+
+  it('N syncs over the N key ranges of cutKeyRanges together do exactly what one sync does, each key once (up and down)', async () => {
+    const files: Record<string, string> = { ...awkward };
+    for (let i = 0; i < 40; i += 1) files[`d${i % 4}/sub${i % 3}/f${String(i).padStart(2, '0')}.txt`] = `file ${i}`;
+    await tree(dir('shard-src'), files);
+    const doneKeys = (list: readonly Ev[]): string[] => ofKind(list, 'done').map((e) => e.key);
+    const one = events(await collect(s3.rx.sync({ from: dir('shard-src'), to: { bucket: s3.bucket, prefix: 'shard-one' } })));
+    const all = doneKeys(one).sort(compareKeys);
+    expect(all).to.have.length(Object.keys(files).length);
+    const ranges = cutKeyRanges(all.filter((_, i) => i % 7 === 3), 3);
+    const check = (lists: Ev[][]): void => {
+      lists.forEach((list, i) => {
+        expect(summaryOf(list).ok).to.equal(true);
+        // A shard names no key outside its range, not even as skipped: what lies outside is not looked at.
+        for (const e of list) if ('key' in e) expect(inKeyRange(e.key, ranges[i]!), e.key).to.equal(true);
+      });
+      const keys = lists.flatMap(doneKeys);
+      expect([...keys].sort(compareKeys), 'each key once').to.deep.equal(all);
+      for (const list of lists) expect(doneKeys(list).length).to.be.greaterThan(5);
+    };
+    const up = await Promise.all(ranges.map(async (range) => events(await collect(s3.rx.sync({ from: dir('shard-src'), to: { bucket: s3.bucket, prefix: 'shard-three' }, range })))));
+    check(up);
+    const listed = async (prefix: string): Promise<string[]> =>
+      (await collect(s3.rx.listObjects(s3.bucket, { prefix }))).flatMap((p) => p.unwrap().objects.map((o) => o.key.slice(prefix.length)));
+    expect(await listed('shard-three/')).to.deep.equal(await listed('shard-one/'));
+    const down = await Promise.all(ranges.map(async (range) => events(await collect(s3.rx.sync({ from: { bucket: s3.bucket, prefix: 'shard-three' }, to: dir('shard-down'), range })))));
+    check(down);
+    expect(await filesUnder(dir('shard-down'))).to.deep.equal(await filesUnder(dir('shard-src')));
+    // Run again, the shards find nothing to do; a range past every key is empty.
+    const again = await Promise.all(ranges.map(async (range) => events(await collect(s3.rx.sync({ from: dir('shard-src'), to: { bucket: s3.bucket, prefix: 'shard-three' }, range })))));
+    expect(again.flatMap(doneKeys)).to.deep.equal([]);
+    const none = events(await collect(s3.rx.sync({ from: dir('shard-src'), to: { bucket: s3.bucket, prefix: 'shard-none' }, range: { startAfter: '\u{10ffff}' } })));
+    expect(none.filter((e) => e.kind !== 'progress' && e.kind !== 'summary')).to.deep.equal([]);
   });
 
   it('downloadFile with `expect` (what a listing said) sends no HeadObject, and a stale ETag fails it', async () => {

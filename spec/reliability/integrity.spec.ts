@@ -7,6 +7,7 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
   type CompleteMultipartUploadCommandInput,
@@ -118,6 +119,48 @@ describe('integrity: a whole-object CRC32 recorded at upload, verified at downlo
       expect((await readFile(join(work, 'out'))).equals(data)).to.equal(true);
     });
   }
+
+  it('downloadPrefix (sizes from the listing, no HeadObject): a flipped byte is a failed item with Integrity and no file, one GET or ranged', async () => {
+    const files = { 'a.bin': bytes(3000, 11), 'b/flip-small.bin': bytes(40_000, 12), 'c/flip-big.bin': bytes(PART + 999, 13), 'd.bin': bytes(10, 14) };
+    const src = join(dir.path, 'bulk-flip-src');
+    for (const [name, data] of Object.entries(files)) {
+      await import('node:fs/promises').then(async (fs) => fs.mkdir(join(src, name, '..'), { recursive: true }));
+      await writeFile(join(src, name), data);
+    }
+    const [up] = (await collect(fx.rx.uploadDirectory(src, fx.bucket, 'bulk-flip/', { partSize: PART }))).slice(-1);
+    expect(up!.ok && up!.val.kind === 'summary' && up!.val.ok).to.equal(true);
+    let heads = 0;
+    const stub = interceptSend(fx.rx, async (command, options, send) => {
+      if (command instanceof HeadObjectCommand) heads += 1;
+      const answer = await send(command, options);
+      // The second range of the big object and the one GET of the small one arrive with a byte flipped.
+      const range = command instanceof GetObjectCommand ? command.input.Range : undefined;
+      if (command instanceof GetObjectCommand && command.input.Key!.includes('flip-') && (range === undefined || !range.startsWith('bytes=0-'))) {
+        return { ...answer, Body: flipByteAt(answer.Body as Readable, 5) };
+      }
+      return answer;
+    });
+    const out = join(dir.path, 'bulk-flip-out');
+    let results;
+    try {
+      results = await collect(fx.rx.downloadPrefix(fx.bucket, 'bulk-flip/', out, { partSize: PART, concurrency: 2 }));
+    } finally {
+      stub.restore();
+    }
+    expect(heads, 'no HeadObject: the digest came with the GET answers').to.equal(0);
+    const events = results.map((r) => r.unwrap());
+    const failed = events.flatMap((e) => (e.kind === 'failed' ? [[e.key, e.error.kind]] : []));
+    expect(failed.sort()).to.deep.equal([['b/flip-small.bin', 'Integrity'], ['c/flip-big.bin', 'Integrity']]);
+    const summary = events[events.length - 1]!;
+    expect(summary.kind === 'summary' && [summary.ok, summary.transferred, summary.failed]).to.deep.equal([false, 2, 2]);
+    expect((await readFile(join(out, 'a.bin'))).equals(files['a.bin'])).to.equal(true);
+    expect(await readdir(join(out, 'b'))).to.deep.equal([]);
+    expect(await readdir(join(out, 'c'))).to.deep.equal([]);
+    // Without the fault, the same download verifies and writes every file.
+    const [again] = (await collect(fx.rx.downloadPrefix(fx.bucket, 'bulk-flip/', out, { partSize: PART }))).slice(-1);
+    expect(again!.ok && again!.val.kind === 'summary' && again!.val.ok).to.equal(true);
+    expect((await readFile(join(out, 'c/flip-big.bin'))).equals(files['c/flip-big.bin'])).to.equal(true);
+  });
 
   it('downloadFile leaves an existing destination untouched when the bytes do not verify', async () => {
     const source = join(dir.path, 'keep-src');

@@ -2,12 +2,14 @@
  * The many-object commands, on the library's bulk engine: `cp -r` and `mv -r` (directory to S3, S3 to
  * directory, S3 to S3), `sync` and `rm -r`.
  */
-import { map } from 'rxjs';
+import { concatMap, map, of, type Observable } from 'rxjs';
 import { Err, Ok, type BulkEvent, type BulkOptions, type Filter, type Result, type S3Error, type SyncPlace } from '../../index';
 import { UsageError, type OptionSpec, type Options } from '../args';
 import { DRY_RUN, type Command, type CommandContext } from '../command';
 import type { CliEvent, CliStream } from '../events';
 import { parseLocation, type Location } from '../location';
+import { relativeRange, SHARD_OPTIONS, shardOption, shardRange } from '../shard';
+import { directoryPrefix } from '../streams';
 
 /** The options of every bulk command. */
 export const BULK_OPTIONS: readonly OptionSpec[] = [
@@ -15,6 +17,7 @@ export const BULK_OPTIONS: readonly OptionSpec[] = [
   { name: 'include', value: 'GLOB', description: 'Take back keys matching GLOB after an --exclude; repeatable; later filters win.' },
   { name: 'max-bandwidth', value: 'SIZE', description: 'Cap the transfer rate, bytes per second (8MiB = 8 MiB/s).' },
   { name: 'follow-symlinks', description: 'Upload what symbolic links point to (default: skip links).' },
+  ...SHARD_OPTIONS,
 ];
 
 /** `cp -r` / `mv -r` options beyond cp's own. */
@@ -65,20 +68,41 @@ function places(ctx: CommandContext, command: string): [SyncPlace, SyncPlace] {
   return [from, to];
 }
 
+/**
+ * With `--shard I/N`, the job over the I-th key range only: cut from the S3 side (the source, else the target)
+ * under its prefix, and passed to the engine relative to it; without, the job over every key.
+ */
+function sharded(ctx: CommandContext, command: string, s3: Exclude<SyncPlace, string>, job: (options: BulkOptions) => ReturnType<CommandContext['rx']['sync']>): CliStream {
+  const shard = shardOption(ctx.options, command);
+  const options = bulkOptions(ctx);
+  if (shard === undefined) return cliEvents(job(options));
+  const prefix = directoryPrefix(s3.prefix ?? '');
+  const range$: Observable<Result<BulkOptions, S3Error>> = shardRange(ctx.rx, s3.bucket, prefix, shard).pipe(
+    map((range) => range.map((r) => ({ ...options, range: relativeRange(r, prefix) }))),
+  );
+  return range$.pipe(concatMap((withRange) => (withRange.err ? of(withRange) : cliEvents(job(withRange.val)))));
+}
+
+/** The S3 side a shard is cut from: the source, else the target. */
+function s3Side(from: SyncPlace, to: SyncPlace): Exclude<SyncPlace, string> {
+  return typeof from === 'string' ? (to as Exclude<SyncPlace, string>) : from;
+}
+
 /** `cp -r` and `mv -r`. */
 export function recursiveTransfer(ctx: CommandContext, move: boolean): CliStream {
   const name = move ? 'mv' : 'cp';
   const [from, to] = places(ctx, name);
-  const options = bulkOptions(ctx);
-  if (move) return cliEvents(ctx.rx.movePrefix(from, to, options));
-  if (typeof from === 'string') return cliEvents(ctx.rx.uploadDirectory(from, (to as Exclude<SyncPlace, string>).bucket, (to as Exclude<SyncPlace, string>).prefix, options));
-  if (typeof to === 'string') return cliEvents(ctx.rx.downloadPrefix(from.bucket, from.prefix, to, options));
-  return cliEvents(ctx.rx.copyPrefix(from, to, options));
+  return sharded(ctx, name, s3Side(from, to), (options) => {
+    if (move) return ctx.rx.movePrefix(from, to, options);
+    if (typeof from === 'string') return ctx.rx.uploadDirectory(from, (to as Exclude<SyncPlace, string>).bucket, (to as Exclude<SyncPlace, string>).prefix, options);
+    if (typeof to === 'string') return ctx.rx.downloadPrefix(from.bucket, from.prefix, to, options);
+    return ctx.rx.copyPrefix(from, to, options);
+  });
 }
 
-/** `rm -r`: everything under a prefix the filters include. */
+/** `rm -r`: everything under a prefix the filters include (with `--shard`, in one key range). */
 export function recursiveDelete(ctx: CommandContext, bucket: string, key: string): CliStream {
-  return cliEvents(ctx.rx.deletePrefix(bucket, key, bulkOptions(ctx)));
+  return sharded(ctx, 'rm', { bucket, prefix: key }, (options) => ctx.rx.deletePrefix(bucket, key, options));
 }
 
 /** `rx-s3 sync <source> <target>`. */
@@ -109,11 +133,11 @@ export const sync: Command = {
   run(ctx) {
     const [from, to] = places(ctx, 'sync');
     const { options } = ctx;
-    return cliEvents(
+    return sharded(ctx, 'sync', s3Side(from, to), (bulk) =>
       ctx.rx.sync({
         from,
         to,
-        ...bulkOptions(ctx),
+        ...bulk,
         delete: options.flag('delete'),
         sizeOnly: options.flag('size-only'),
         exactTimestamps: options.flag('exact-timestamps'),

@@ -1,12 +1,11 @@
-import { concatMap, map, of } from 'rxjs';
+import { map, of } from 'rxjs';
 import { Ok, type Result, type S3Error } from '../../index';
 import { DRY_RUN, type Command } from '../command';
 import type { CliEvent } from '../events';
 import { s3Operand, s3Url } from '../location';
 import { BULK_OPTIONS, recursiveDelete } from './recursive';
 import { UsageError } from '../args';
-import { SHARD_OPTIONS, shardOption, shardRange } from '../shard';
-import { deleteUnder, directoryPrefix } from '../streams';
+import { SHARD_OPTIONS, shardOption } from '../shard';
 
 /** `rx-s3 rm s3://bucket/key` and `rx-s3 rm --recursive s3://bucket[/prefix]`. */
 export const rm: Command = {
@@ -30,12 +29,7 @@ export const rm: Command = {
     const { bucket, key } = s3Operand(ctx.operands[0] ?? '', 'rm', !recursive);
     const shard = shardOption(ctx.options, 'rm');
     if (shard !== undefined && !recursive) throw new UsageError('--shard needs --recursive', 'rm');
-    if (recursive && shard === undefined) return recursiveDelete(ctx, bucket, key);
-    if (recursive) {
-      return shardRange(ctx.rx, bucket, directoryPrefix(key), shard).pipe(
-        concatMap((range) => (range.err ? of(range) : deleteUnder(ctx.rx, bucket, key, ctx.dryRun, undefined, range.val))),
-      );
-    }
+    if (recursive) return recursiveDelete(ctx, bucket, key);
     const target = s3Url(bucket, key);
     if (ctx.dryRun) return of(Ok<CliEvent>({ kind: 'dryrun', action: 'delete', source: undefined, target }));
     return ctx.rx.deleteObject(bucket, key).pipe(

@@ -11,6 +11,8 @@ import { s3Error, toS3Error, type S3Error } from '../../errors';
 import type { SkipReason } from '../../bulk-events';
 import { listObjects } from '../../operations/list-objects';
 import type { ClientContext } from '../context';
+import type { KeyRange } from '../../events';
+import { inKeyRange } from '../../operations/key-ranges';
 
 /** One object or file, by its key relative to the job's root. */
 export interface Entry {
@@ -35,6 +37,20 @@ export function compareKeys(a: string, b: string): number {
 
 export interface WalkOptions {
   readonly followSymlinks: boolean;
+  /** Only the keys of this range: files outside it are not stat'ed, directories that cannot hold one not read. */
+  readonly range?: KeyRange;
+}
+
+/** Whether a key under `directoryKey` (ending in `/`) can lie in `range`. */
+function mayHoldKeys(directoryKey: string, range: KeyRange): boolean {
+  if (range.endBefore !== undefined && compareKeys(directoryKey, range.endBefore) >= 0) return false;
+  return range.startAfter === undefined || compareKeys(range.startAfter, directoryKey) < 0 || range.startAfter.startsWith(directoryKey);
+}
+
+/** Whether a walked item can be yielded, or (a directory) descended into, under `range`. */
+function wanted(key: string, range: KeyRange | undefined): boolean {
+  if (range === undefined) return true;
+  return key.endsWith('/') ? mayHoldKeys(key, range) : inKeyRange(key, range);
 }
 
 interface Frame {
@@ -88,6 +104,9 @@ async function readFrame(dir: string, prefix: string, id: string, options: WalkO
   const raw: Array<{ name: string; kind: 'file' | 'dir' | 'link' | 'special' | 'unknown' }> = [];
   for await (const dirent of await opendir(dir)) {
     const kind = dirent.isFile() ? 'file' : dirent.isDirectory() ? 'dir' : dirent.isSymbolicLink() ? 'link' : dirent.isFIFO() || dirent.isSocket() || dirent.isBlockDevice() || dirent.isCharacterDevice() ? 'special' : 'unknown';
+    const key = `${prefix}${dirent.name}`;
+    if (kind === 'file' && !wanted(key, options.range)) continue;
+    if (kind === 'dir' && !wanted(`${key}/`, options.range)) continue;
     raw.push({ name: dirent.name, kind });
   }
   const items: Frame['items'][number][] = [];
@@ -109,7 +128,7 @@ async function readFrame(dir: string, prefix: string, id: string, options: WalkO
         return { sortKey: key, key, path, stats: undefined, entry: { key, size: 0, mtimeMs: 0, path, error: toS3Error(cause, { operation: 'walk', key: path }) } };
       }
     }));
-    items.push(...resolved);
+    items.push(...resolved.filter((item) => wanted(item.sortKey, options.range)));
   }
   items.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
   return { items, index: 0, id };
@@ -117,18 +136,20 @@ async function readFrame(dir: string, prefix: string, id: string, options: WalkO
 
 /**
  * Lists `bucket` under `prefix`, one ListObjectsV2 request per page (each asks for the keys after the last one
- * seen), the next page fetched while this one is consumed. Keys are yielded relative to `prefix`. A server that
+ * seen), the next page fetched while this one is consumed, only the keys of `range` (relative to `prefix`).
+ * Keys are yielded relative to `prefix`. A server that
  * answers keys out of order fails the listing (`ServiceError`): the merge depends on the order.
  */
-export async function* listRemote(ctx: ClientContext, bucket: string, prefix: string, signal: AbortSignal): AsyncGenerator<Entry> {
+export async function* listRemote(ctx: ClientContext, bucket: string, prefix: string, signal: AbortSignal, range: KeyRange = {}): AsyncGenerator<Entry> {
   const context = { operation: 'listObjects', bucket };
+  const endBefore = range.endBefore === undefined ? undefined : prefix + range.endBefore;
   const fetchPage = async (startAfter: string | undefined) => {
-    const page = await firstValue(listObjects(ctx, bucket, { prefix: prefix === '' ? undefined : prefix, startAfter }), signal);
+    const page = await firstValue(listObjects(ctx, bucket, { prefix: prefix === '' ? undefined : prefix, startAfter, endBefore }), signal);
     if (page.err) throw page.val;
     return page.val;
   };
   let last: string | undefined;
-  let pending = fetchPage(undefined);
+  let pending = fetchPage(range.startAfter === undefined ? undefined : prefix + range.startAfter);
   for (;;) {
     const page = await pending;
     const lastKey = page.objects[page.objects.length - 1]?.key;

@@ -14,6 +14,7 @@ import { Observable } from 'rxjs';
 import { Err, Ok, type Result } from 'ts-results';
 import { isS3Error, s3Error, toS3Error, type ErrorContext, type S3Error } from '../../errors';
 import type { BulkAction, BulkEvent, TransferReason } from '../../bulk-events';
+import type { KeyRange } from '../../events';
 import { deleteObject } from '../../operations/delete-object';
 import { deleteObjects, DELETE_BATCH_SIZE } from '../../operations/delete-objects';
 import { downloadFile } from '../../operations/download-file';
@@ -68,6 +69,12 @@ export interface BulkOptions extends CallOptions {
   readonly followSymlinks?: boolean;
   /** At most one aggregate progress tick per this many milliseconds. Default 250. */
   readonly progressInterval?: number;
+  /**
+   * Take only the keys of this range, relative to the job's prefix or directory (the keys the events name), on
+   * both sides: the listings ask only for it and the walk skips what lies outside (directories whole, unread).
+   * N jobs over the N ranges of `cutKeyRanges` together do what one job does, each key once (the CLI's `--shard`).
+   */
+  readonly range?: KeyRange;
 }
 
 /**
@@ -364,13 +371,13 @@ function runUntimed(spec: JobSpec): Observable<Result<BulkEvent, S3Error>> {
 
     // --- the passes ------------------------------------------------------------------------------------------
     const entries = (place: Place, forTarget: boolean): AsyncIterable<Entry> =>
-      place.kind === 's3' ? listRemote(place.ctx, place.bucket, place.prefix, signal) : walkOrEmpty(place.root, forTarget);
+      place.kind === 's3' ? listRemote(place.ctx, place.bucket, place.prefix, signal, o.range) : walkOrEmpty(place.root, forTarget);
     const walkOrEmpty = async function* (root: string, forTarget: boolean): AsyncGenerator<Entry> {
       if (forTarget) {
         const exists = await stat(root).then((s) => s.isDirectory(), () => false);
         if (!exists) return;
       }
-      yield* walkLocal(root, { followSymlinks: forTarget ? false : o.followSymlinks === true }, signal);
+      yield* walkLocal(root, { followSymlinks: forTarget ? false : o.followSymlinks === true, range: o.range }, signal);
     };
     const deletable = (pair: Pair): boolean =>
       pair.source === undefined && pair.target !== undefined && pair.target.skip === undefined && pair.target.error === undefined && filter(pair.key);
