@@ -129,14 +129,8 @@ export interface BulkFailed {
  * if (e.kind === 'planned') console.log(`(dryrun) ${e.action}: ${e.source} to ${e.target}`);
  * ```
  */
-export interface BulkPlanned {
+export interface BulkPlanned extends Omit<BulkStarted, 'kind'> {
   readonly kind: 'planned';
-  readonly action: BulkAction;
-  readonly key: string;
-  readonly source: string;
-  readonly target: string;
-  readonly size: number | undefined;
-  readonly reason: TransferReason;
 }
 
 /**
