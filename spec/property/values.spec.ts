@@ -15,10 +15,12 @@ const MiB = 1024 * 1024;
 
 /**
  * Metadata names: header tokens mostly, sometimes not; values: printable ASCII mostly, sometimes not. Against an
- * external server (the Ceph lane) valid names are letters, digits and hyphens only: RGW handles headers CGI-style
- * and is not known to keep `_` or punctuation in names (not measured here; see docs/reliability.md).
+ * external server (the Ceph lane) valid names are mostly letters, digits and hyphens: RGW handles headers
+ * CGI-style and answers a `_` in a name as `-` (seen in the Ceph lane), so there only such names are compared.
  */
 const TOKEN = process.env.S3_ENDPOINT ? /^[A-Za-z0-9-]{1,20}$/ : /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}$/;
+/** Names every server gives back as sent (lower-cased). */
+const PORTABLE_NAME = /^[A-Za-z0-9-]+$/;
 const metadataName = fc.oneof(
   { weight: 5, arbitrary: fc.stringMatching(TOKEN) },
   { weight: 1, arbitrary: fc.string({ minLength: 0, maxLength: 10 }) },
@@ -51,6 +53,7 @@ describe('property: metadata, ranges and option values round-trip or are refused
         }
         const [put] = await collect(fx.rx.putObject(fx.bucket, 'meta', 'x', { metadata, integrity: false }));
         expect(put!.ok, put!.err ? put!.val.message : '').to.equal(true);
+        if (process.env.S3_ENDPOINT && !Object.keys(metadata).every((name) => PORTABLE_NAME.test(name))) return;
         const [head] = await collect(fx.rx.getObjectMetadata(fx.bucket, 'meta'));
         const expected = Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k.toLowerCase(), v]));
         expect(head!.ok && head!.val.metadata).to.deep.equal(expected);
