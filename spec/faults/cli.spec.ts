@@ -59,7 +59,9 @@ describe('faults: the CLI with idle stdin and a slow stdout', function () {
   });
 
   it('issue 9 item 11: `cp s3://b/k -` waits for a slow stdout instead of buffering the object in memory', async () => {
-    const big = bytes(32 * MiB, 10);
+    // 64 MiB against a 24 MiB bound: a CLI that buffered the object would hold all of it within the 2 s pause, while
+    // the resident-size noise between two runs of the CLI (GC timing, code loaded) reached 10 MiB on a CI machine.
+    const big = bytes(64 * MiB, 10);
     expect((await lastValueFrom(fx.rx.uploadStream(fx.bucket, 'big', Readable.from([big])))).ok).to.equal(true);
     expect((await lastValueFrom(fx.rx.putObject(fx.bucket, 'tiny', 'x'))).ok).to.equal(true);
 
@@ -80,6 +82,6 @@ describe('faults: the CLI with idle stdin and a slow stdout', function () {
     const paused = await peakWhilePaused('big');
     expect(paused.out.length).to.equal(big.length);
     expect(paused.out.equals(big)).to.equal(true);
-    expect(paused.peak - tiny.peak, 'extra memory held behind a paused stdout').to.be.below(8 * MiB);
+    expect(paused.peak - tiny.peak, 'extra memory held behind a paused stdout').to.be.below(24 * MiB);
   });
 });
