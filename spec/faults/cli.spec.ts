@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import { lastValueFrom } from 'rxjs';
@@ -10,19 +10,16 @@ import { expectUploadGone } from './support';
 const MiB = 1024 * 1024;
 
 /** The CLI as a child whose stdin stays open (the shared helper ends it at once) and whose stdout we read (or not). */
-function spawnCli(args: readonly string[]): { child: ChildProcessWithoutNullStreams; stdout: Buffer[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: ROOT, env: cliEnv(), stdio: 'pipe' });
+function spawnCli(args: readonly string[], nodeArgs: readonly string[] = []): { child: ChildProcessWithoutNullStreams; stdout: Buffer[]; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', TSX, MAIN, ...args], { cwd: ROOT, env: cliEnv(), stdio: 'pipe' });
   const stdout: Buffer[] = [];
   child.stdin.on('error', () => undefined);
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return { child, stdout, exited };
 }
 
-/** The peak resident memory of a running process, in bytes (Linux). */
-async function peakRss(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
-}
+/** Makes a child print its own peak resident memory at exit (see spec/support/report-peak-rss.cjs). */
+const REPORT_PEAK_RSS = ['--require', path.join(ROOT, 'spec', 'support', 'report-peak-rss.cjs')];
 
 describe('faults: the CLI with idle stdin and a slow stdout', function () {
   this.timeout(60_000);
@@ -65,17 +62,22 @@ describe('faults: the CLI with idle stdin and a slow stdout', function () {
     expect((await lastValueFrom(fx.rx.uploadStream(fx.bucket, 'big', Readable.from([big])))).ok).to.equal(true);
     expect((await lastValueFrom(fx.rx.putObject(fx.bucket, 'tiny', 'x'))).ok).to.equal(true);
 
+    // The peak resident memory from start to the end of a 2 s pause of stdout (or to exit, if it ended before).
     const peakWhilePaused = async (key: string): Promise<{ peak: number; out: Buffer }> => {
-      const cli = spawnCli(['cp', `s3://${fx.bucket}/${key}`, '-']);
+      const cli = spawnCli(['cp', `s3://${fx.bucket}/${key}`, '-'], REPORT_PEAK_RSS);
+      let stderr = '';
+      cli.child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
       cli.child.stdout.pause(); // nobody reads stdout for a while
-      let peak = 0;
-      for (let waited = 0; waited < 2_000 && cli.child.exitCode === null; waited += 100) {
-        peak = Math.max(peak, await peakRss(cli.child.pid!).catch(() => 0));
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let waited = 0; waited < 2_000 && cli.child.exitCode === null; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (cli.child.exitCode === null) {
+        cli.child.kill('SIGUSR2');
+        while (!/rx-s3-peak-rss/.test(stderr) && cli.child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 20));
       }
       cli.child.stdout.on('data', (chunk: Buffer) => cli.stdout.push(chunk));
       cli.child.stdout.resume();
-      expect(await cli.exited).to.equal(0);
+      expect(await cli.exited, stderr).to.equal(0);
+      const peak = Number(/rx-s3-peak-rss (\d+)/.exec(stderr)?.[1]);
+      expect(peak, stderr).to.be.above(0);
       return { peak, out: Buffer.concat(cli.stdout) };
     };
     const tiny = await peakWhilePaused('tiny');
