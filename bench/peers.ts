@@ -3,12 +3,17 @@
  * a user would pick instead, in one run, on the same servers, each run of each client in its own process.
  *
  *   npm run bench [-- [--quick] [--json FILE] [--markdown FILE] [--ceph] [--runs N] [--only GROUPS]
- *                     [--peers rx,raw,boto3,awscli,minio] [--sizes MiB,...] [--remote-sizes MiB,...] [--no-setup]
- *                     [--skip-sink]]
+ *                     [--peers rx,rxsdk,raw,boto3,awscli,minio,curl] [--sizes MiB,...] [--remote-sizes MiB,...]
+ *                     [--no-setup] [--skip-sink] [--tls]]
  *
- * Peers: rx-s3 (`rx`), the raw AWS SDK v3 with lib-storage (`raw`), boto3 + s3transfer (`boto3`, Debian's
- * python3-boto3, run with /usr/bin/python3), the AWS CLI (`awscli`, Debian's, /usr/bin/aws `s3 cp`) and minio-js
- * (`minio`). A missing peer is installed by bench/setup-peers.sh (apt-get, as root) or else skipped, saying so.
+ * Peers: rx-s3 (`rx`, its default data plane), rx-s3 forced onto the SDK path (`rxsdk`, `RXS3_DATA_PLANE=sdk`),
+ * the raw AWS SDK v3 with lib-storage (`raw`), boto3 + s3transfer (`boto3`, Debian's python3-boto3, run with
+ * /usr/bin/python3), the AWS CLI (`awscli`, Debian's, /usr/bin/aws `s3 cp`), minio-js (`minio`) and curl (`curl`,
+ * downloads only: one GET signed by `--aws-sigv4`, the single-stream reference). A missing peer is installed by
+ * bench/setup-peers.sh (apt-get, as root) or else skipped, saying so.
+ *
+ * `--tls`: the sink also over https (a self-signed certificate made for the run, trusted by the benchmark's
+ * clients only: NODE_EXTRA_CA_CERTS, AWS_CA_BUNDLE, curl --cacert), as the server `sink-tls`.
  *
  * Groups (`--only`, comma list): `upload`, `download` (every peer, `--sizes`), `list` (20,000 keys), `head`
  * (1,000 sequential HeadObject after 200 untimed ones), `puts` (10,000 small PutObject, 32 in flight), `rss` (1 GiB up and down, rx vs
@@ -38,13 +43,13 @@ import { startSink, type Target, tempPath, writeSourceFile } from './lib/env';
 import type { JobReport } from './lib/job';
 import { cpuPerGiB, fmt, killJobs, mbPerSecond, median, MiB, printTable, runJob, runProcess } from './lib/measure';
 
-const PEERS = ['rx', 'raw', 'boto3', 'awscli', 'minio'] as const;
+const PEERS = ['rx', 'rxsdk', 'raw', 'boto3', 'awscli', 'minio', 'curl'] as const;
 type Peer = (typeof PEERS)[number];
 const GROUPS = ['upload', 'download', 'list', 'head', 'puts', 'rss', 'growth', 'startup'] as const;
 type GroupKind = (typeof GROUPS)[number];
 
 const LABEL: Record<Peer, string> = {
-  rx: 'rx-s3', raw: 'raw SDK v3', boto3: 'boto3', awscli: 'AWS CLI', minio: 'minio-js',
+  rx: 'rx-s3', rxsdk: 'rx-s3 (SDK path)', raw: 'raw SDK v3', boto3: 'boto3', awscli: 'AWS CLI', minio: 'minio-js', curl: 'curl (one GET)',
 };
 /** Untimed HeadObjects before the timed ones: steady-state latency, not the JIT's first minutes. */
 const HEAD_WARM_UP = 200;
@@ -63,6 +68,8 @@ interface Server {
   /** Every key this run writes on a real server lives under it (deleted at the end). */
   readonly prefix: string;
   readonly real: boolean;
+  /** https with a certificate of the run's own: the PEM file its clients are told to trust. */
+  readonly caFile?: string;
 }
 
 /** One table: a kind of job, at one size or count, on one server, for some peers. */
@@ -131,6 +138,9 @@ function probePeers(wanted: readonly Peer[]): Map<Peer, string> {
   if (wanted.includes('awscli') || wanted.includes('boto3')) {
     if (!ok(PYTHON, ['-c', 'import os'])) for (const p of ['boto3', 'awscli'] as const) missing.set(p, `${PYTHON} is missing`);
   }
+  if (wanted.includes('curl') && !/aws-sigv4|7\.(7[5-9]|8\d)|8\./.test(spawnSync('curl', ['--version'], { encoding: 'utf8' }).stdout ?? '')) {
+    missing.set('curl', 'curl with --aws-sigv4 (7.75 or later) is missing');
+  }
   if (wanted.includes('minio')) {
     try {
       require.resolve('minio');
@@ -194,6 +204,7 @@ function pythonEnv(s: Server, awsConfig: string): Record<string, string> {
     // Newer botocore would send CRC32 trailers by default; these Debian versions predate that, the variables are
     // for newer ones (ignored by older).
     AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required', AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
+    ...(s.caFile === undefined ? {} : { AWS_CA_BUNDLE: s.caFile }),
   };
 }
 
@@ -214,11 +225,25 @@ function runPeer(peer: Peer, s: Server, spec: JobSpec, awsConfig: string): Promi
   if (spec.count !== undefined) args.push('--count', String(spec.count));
   if (spec.warmUp !== undefined) args.push('--warm-up', String(spec.warmUp));
   const env = pythonEnv(s, awsConfig);
+  const nodeEnv: Record<string, string> = {
+    S3_ACCESS_KEY: s.target.accessKeyId, S3_SECRET_KEY: s.target.secretAccessKey,
+    ...(s.caFile === undefined ? {} : { NODE_EXTRA_CA_CERTS: s.caFile }),
+  };
   switch (peer) {
     case 'rx':
     case 'raw':
     case 'minio':
-      return runJob(`${peer}-${spec.op}`, args, { S3_ACCESS_KEY: s.target.accessKeyId, S3_SECRET_KEY: s.target.secretAccessKey });
+      return runJob(`${peer}-${spec.op}`, args, nodeEnv);
+    case 'rxsdk':
+      return runJob(`rx-${spec.op}`, args, { ...nodeEnv, RXS3_DATA_PLANE: 'sdk' });
+    case 'curl': {
+      if (spec.op !== 'download') return Promise.reject(new Error(`curl has no '${spec.op}' job here`));
+      const t = s.target;
+      const url = `${t.endpoint}/${s.bucket}/${spec.key!}`;
+      const cmd = ['curl', '-sS', '--fail', '--aws-sigv4', `aws:amz:${t.region}:s3`, '--user', `${t.accessKeyId}:${t.secretAccessKey}`,
+        ...(s.caFile === undefined ? [] : ['--cacert', s.caFile]), '-o', spec.file!, url];
+      return runProcess('curl-download', PYTHON, [MEASURE_CMD, '--job', 'curl-download', '--bytes-of', spec.file!, '--', ...cmd], env);
+    }
     case 'boto3':
       return runProcess(`boto3-${spec.op}`, PYTHON, [BOTO3_JOB, spec.op, ...args], env);
     case 'awscli': {
@@ -367,6 +392,7 @@ export async function main(argv: string[]): Promise<void> {
       ceph: { type: 'boolean', default: false }, runs: { type: 'string' }, only: { type: 'string' },
       peers: { type: 'string' }, sizes: { type: 'string' }, 'remote-sizes': { type: 'string' },
       'no-setup': { type: 'boolean', default: false }, 'skip-sink': { type: 'boolean', default: false },
+      tls: { type: 'boolean', default: false },
     },
   });
   const quick = o.quick ?? false;
@@ -432,6 +458,14 @@ export async function main(argv: string[]): Promise<void> {
     cleanups.push(() => sink.stop());
     const sinkTarget: Target = { endpoint: sink.endpoint, region: 'us-east-1', accessKeyId: 'bench', secretAccessKey: 'bench', forcePathStyle: true, sink };
     if (!(o['skip-sink'] ?? false)) servers.push({ name: 'sink', target: sinkTarget, bucket: 'rx-s3-bench', prefix: '', real: false });
+    let tlsSink: Awaited<ReturnType<typeof startSink>> | undefined;
+    if (o.tls ?? false) {
+      const started = await startSink([], { tls: true });
+      tlsSink = started;
+      cleanups.push(() => started.stop());
+      const target: Target = { ...sinkTarget, endpoint: started.endpoint, sink: started };
+      servers.push({ name: 'sink-tls', target, bucket: 'rx-s3-bench', prefix: '', real: false, caFile: started.caFile });
+    }
     let remoteEnv: Record<string, string | undefined> | undefined = process.env.S3_ENDPOINT ? process.env : undefined;
     if (o.ceph ?? false) {
       const ceph = startCeph();
@@ -457,22 +491,22 @@ export async function main(argv: string[]): Promise<void> {
     for (const s of servers) {
       const transferSizes = s.real ? options.remoteSizes : options.sizes;
       for (const size of transferSizes) {
-        if (want('upload')) groups.push({ id: `${s.name}/upload/${size / MiB}`, kind: 'upload', title: `upload ${size / MiB} MiB`, server: s, peers: has(PEERS), size, count: 0 });
+        if (want('upload')) groups.push({ id: `${s.name}/upload/${size / MiB}`, kind: 'upload', title: `upload ${size / MiB} MiB`, server: s, peers: has(PEERS.filter((p) => p !== 'curl')), size, count: 0 });
         if (want('download')) groups.push({ id: `${s.name}/download/${size / MiB}`, kind: 'download', title: `download ${size / MiB} MiB`, server: s, peers: has(PEERS), size, count: 0 });
       }
       const listKeys = q ? 2_000 : s.real ? 5_000 : 20_000;
-      if (want('list')) groups.push({ id: `${s.name}/list`, kind: 'list', title: `list ${listKeys.toLocaleString('en')} keys`, server: s, peers: has(['rx', 'raw', 'boto3', 'minio']), size: 0, count: listKeys });
+      if (want('list')) groups.push({ id: `${s.name}/list`, kind: 'list', title: `list ${listKeys.toLocaleString('en')} keys`, server: s, peers: has(['rx', 'rxsdk', 'raw', 'boto3', 'minio']), size: 0, count: listKeys });
       const heads = q ? 200 : 1_000;
-      if (want('head')) groups.push({ id: `${s.name}/head`, kind: 'head', title: `${heads.toLocaleString('en')} sequential HeadObject`, server: s, peers: has(['rx', 'raw', 'boto3', 'minio']), size: 0, count: heads });
+      if (want('head')) groups.push({ id: `${s.name}/head`, kind: 'head', title: `${heads.toLocaleString('en')} sequential HeadObject`, server: s, peers: has(['rx', 'rxsdk', 'raw', 'boto3', 'minio']), size: 0, count: heads });
       const puts = q ? 1_000 : s.real ? 2_000 : 10_000;
-      if (want('puts')) groups.push({ id: `${s.name}/puts`, kind: 'puts', title: `${puts.toLocaleString('en')} PutObject of 1 KiB, 32 in flight`, server: s, peers: has(['rx', 'raw', 'boto3', 'minio']), size: 0, count: puts });
+      if (want('puts')) groups.push({ id: `${s.name}/puts`, kind: 'puts', title: `${puts.toLocaleString('en')} PutObject of 1 KiB, 32 in flight`, server: s, peers: has(['rx', 'rxsdk', 'raw', 'boto3', 'minio']), size: 0, count: puts });
       if (!s.real && want('rss')) {
         const size = (q ? 64 : 1024) * MiB;
         for (const direction of ['upload', 'download'] as const) {
-          groups.push({ id: `${s.name}/rss-${direction}`, kind: 'rss', title: `${direction} ${size / MiB} MiB, peak RSS`, server: s, peers: has(['rx', 'raw']), size, count: 0, direction });
+          groups.push({ id: `${s.name}/rss-${direction}`, kind: 'rss', title: `${direction} ${size / MiB} MiB, peak RSS`, server: s, peers: has(['rx', 'rxsdk', 'raw']), size, count: 0, direction });
         }
       }
-      if (want('startup')) groups.push({ id: `${s.name}/startup`, kind: 'startup', title: 'fixed cost: the first request of a fresh process (one HeadObject; the AWS CLI: s3api head-bucket)', server: s, peers: has(PEERS), size: 0, count: 1 });
+      if (want('startup')) groups.push({ id: `${s.name}/startup`, kind: 'startup', title: 'fixed cost: the first request of a fresh process (one HeadObject; the AWS CLI: s3api head-bucket)', server: s, peers: has(PEERS.filter((p) => p !== 'curl')), size: 0, count: 1 });
     }
     let embedded: Embedded | undefined;
     if (want('growth')) {
@@ -485,6 +519,7 @@ export async function main(argv: string[]): Promise<void> {
     }
 
     await sink.warmUp();
+    await tlsSink?.warmUp();
     for (const g of groups) await runGroup(g);
     report(groups, samples, failures, missing);
 
@@ -515,7 +550,7 @@ export async function main(argv: string[]): Promise<void> {
       }
       const listPrefix = `${s.prefix}list-${g.count}/`;
       if (g.kind === 'list') {
-        if (s.target.sink) await fetch(`${s.target.endpoint}/_sink/populate?bucket=${s.bucket}&prefix=${encodeURIComponent(listPrefix)}&count=${g.count}`, { method: 'POST' });
+        if (s.target.sink) await fetch(`${s.target.sink.control}/_sink/populate?bucket=${s.bucket}&prefix=${encodeURIComponent(listPrefix)}&count=${g.count}`, { method: 'POST' });
         else await putKeys(s, listPrefix, g.count);
       }
       let headKey = 'size-1024';

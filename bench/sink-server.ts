@@ -2,9 +2,11 @@
  * A sink S3 endpoint for benchmarks: uploads are counted and discarded, downloads are served from one
  * repeated in-memory buffer. Path-style only (`/bucket/key`), no auth checks, sizes kept in memory.
  *
- *   node --import tsx bench/sink-server.ts [--port N] [--exit-with-stdin]
+ *   node --import tsx bench/sink-server.ts [--port N] [--exit-with-stdin] [--tls-cert FILE --tls-key FILE]
  *
- * Prints `{"endpoint":"http://127.0.0.1:PORT"}` once listening. `GET /_sink/stats` answers the sink's own
+ * Prints `{"endpoint":"http://127.0.0.1:PORT"}` once listening. With `--tls-cert`/`--tls-key` the endpoint is
+ * `https://` (the certificate is the caller's: bench/lib/env.ts makes a self-signed one that only the benchmark's
+ * clients trust), and `"control"` names a plain-http port of the same sink for the harness's own stats and warm-up. `GET /_sink/stats` answers the sink's own
  * CPU time and byte counters as JSON (bucket names cannot start with `_`, so it shadows nothing);
  * `POST /_sink/populate?bucket=B&prefix=P&count=N[&size=S]` records N keys at once, for listing benchmarks.
  * Uploaded keys are recorded (size and ETag only), so ListObjects (V1 and V2, with prefix, delimiter, max-keys,
@@ -16,7 +18,9 @@
  * like a round trip to a distant region.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { parseArgs } from 'node:util';
 
 type Req = http.IncomingMessage;
@@ -455,29 +459,52 @@ async function route(req: Req, res: Res): Promise<void> {
 // ---- main --------------------------------------------------------------------------------------------
 
 const { values } = parseArgs({
-  options: { port: { type: 'string', default: '0' }, 'exit-with-stdin': { type: 'boolean', default: false }, 'latency-ms': { type: 'string', default: '0' } },
+  options: {
+    port: { type: 'string', default: '0' },
+    'exit-with-stdin': { type: 'boolean', default: false },
+    'latency-ms': { type: 'string', default: '0' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+  },
 });
 const latencyMs = Number(values['latency-ms']);
-const server = http.createServer((req, res) => {
+const handler = (req: Req, res: Res): void => {
   const answer = (): Promise<void> => route(req, res);
   const routed = latencyMs > 0 && !(req.url ?? '').startsWith('/_sink/') ? new Promise<void>((resolve) => setTimeout(resolve, latencyMs)).then(answer) : answer();
   routed.catch((err: unknown) => {
     if (!res.headersSent) sendError(req, res, 500, 'InternalError', String(err));
     else res.destroy();
   });
-});
-server.keepAliveTimeout = 65_000; // longer than the SDK's idle sockets live
-server.headersTimeout = 66_000;
-server.requestTimeout = 0; // big uploads may take long
-server.listen(Number(values.port), '127.0.0.1', () => {
-  const address = server.address();
+};
+const tls = values['tls-cert'] !== undefined && values['tls-key'] !== undefined;
+const server = tls ? https.createServer({ cert: readFileSync(values['tls-cert']!), key: readFileSync(values['tls-key']!) }, handler) : http.createServer(handler);
+/** With TLS, the same sink on plain http too: the harness reads its stats there without trusting the certificate. */
+const control = tls ? http.createServer(handler) : undefined;
+for (const s of [server, control]) {
+  if (s === undefined) continue;
+  s.keepAliveTimeout = 65_000; // longer than the SDK's idle sockets live
+  s.headersTimeout = 66_000;
+  s.requestTimeout = 0; // big uploads may take long
+}
+const portOf = (s: http.Server): number => {
+  const address = s.address();
   if (address === null || typeof address === 'string') throw new Error('unexpected server address');
-  process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${address.port}` })}\n`);
+  return address.port;
+};
+server.listen(Number(values.port), '127.0.0.1', () => {
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${portOf(server)}`;
+  if (control === undefined) {
+    process.stdout.write(`${JSON.stringify({ endpoint })}\n`);
+    return;
+  }
+  control.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ endpoint, control: `http://127.0.0.1:${portOf(control)}` })}\n`));
 });
 
 function shutdown(): void {
   server.close(() => process.exit(0));
   server.closeAllConnections();
+  control?.close();
+  control?.closeAllConnections();
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
