@@ -203,9 +203,11 @@ describe('lean: getIntoFile (the socket reader)', function () {
   it('a reset mid-body rejects with the bytes written reported exactly; a second call from there completes the file', async () => {
     const whole = data('big');
     proxy.inject({ match: requests.get, action: { kind: 'reset-response', afterBytes: 5 * MiB + 17 } });
-    const first = await failedGet(pool, await signedGet(proxy.endpoint, fx.bucket, 'big'), file);
-    // The proxy's RST sometimes reaches us after a FIN: a reset or a short body, both retried the same way.
-    expect(first.error.code).to.be.oneOf(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE']);
+    const first = await failedGet(pool, await signedGet(proxy.endpoint, fx.bucket, 'big'), file, { limits: { connectMs: 2_000, idleMs: 1_000 } });
+    // The proxy's RST sometimes reaches us after a FIN (a short body), and sometimes never comes: it waits for a
+    // 'drain' that is not emitted when its last write did not fill the buffer (then we see a stall). All three
+    // are retried the same way; what matters here is the count of bytes written.
+    expect(first.error.code).to.be.oneOf(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ETIMEDOUT']);
     expect(first.total).to.be.within(1, 5 * MiB + 17);
     const written = await readFile(file);
     expect(written.length).to.equal(first.total);
