@@ -39,6 +39,9 @@ export interface FileTarget {
   readonly maxBytes?: number;
 }
 
+/** Counters of the process's reads and writes, for benchmarks and tests (cheap: a few increments per read). */
+export const readerCounters = { reads: 0, readBytes: 0, parkedReads: 0, copiedBytes: 0, allocatedCopies: 0, pauses: 0, writes: 0, writtenBytes: 0 };
+
 /** Writes are batched to about this many bytes. */
 const BATCH = 1024 * 1024;
 /** Staging blocks one request holds at most (its read block and the ones its writes are made from). */
@@ -219,6 +222,9 @@ class Reader implements ConnHandler, StagingWaiter {
   read(nread: number, buffer: Buffer): boolean {
     if (this.failure !== undefined || this.phase === Phase.Done) return false;
     this.sawByte = true;
+    readerCounters.reads += 1;
+    readerCounters.readBytes += nread;
+    if (buffer === PARKING) readerCounters.parkedReads += 1;
     let owner: StagingBlock | undefined;
     if (buffer !== PARKING) {
       owner = this.armed;
@@ -244,6 +250,7 @@ class Reader implements ConnHandler, StagingWaiter {
       if (!this.prepare(true)) {
         // All the staging this request may hold is in flight: stop reading until a write lands.
         this.paused = true;
+        readerCounters.pauses += 1;
         this.flush();
         return false;
       }
@@ -498,7 +505,9 @@ class Reader implements ConnHandler, StagingWaiter {
         this.offset += size;
       } else {
         view = Buffer.from(buffer.subarray(from, to));
+        readerCounters.allocatedCopies += 1;
       }
+      readerCounters.copiedBytes += size;
     }
     if (owner !== undefined) owner.pending += 1;
     this.batch.push(view);
@@ -562,6 +571,8 @@ class Reader implements ConnHandler, StagingWaiter {
     this.batchBytes = 0;
     this.queued += size;
     this.writing = true;
+    readerCounters.writes += 1;
+    readerCounters.writtenBytes += size;
     writeAll(this.target.fd, buffers, position, (bytes, chunks) => {
       this.written += bytes;
       this.onWritten(bytes, chunks);
