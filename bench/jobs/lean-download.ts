@@ -47,6 +47,7 @@ async function loadSdk(): Promise<void> {
 async function main(): Promise<void> {
   if (v['load-sdk'] === 'true') await loadSdk();
   runTimed(v['load-sdk'] === 'true' ? 'lean+sdk-download' : 'lean-download', async () => {
+    const cpu0 = process.cpuUsage();
     const handle = await open(file, 'w');
     const signal = new AbortController().signal;
     let next = 0;
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
     } finally {
       await handle.close();
     }
+    const cpu = process.cpuUsage(cpu0);
+    if (process.env.LEAN_COUNTERS === '1') console.error(`user ${cpu.user / 1e6} s, system ${cpu.system / 1e6} s`);
     if (progress !== size) throw new Error(`progress ${progress} != ${size}`);
     return (await stat(file)).size;
   }, () => {

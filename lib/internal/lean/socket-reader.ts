@@ -638,6 +638,15 @@ class Reader implements ConnHandler, StagingWaiter {
   private finish(): void {
     if (this.settled) return;
     this.settled = true;
+    // Bytes received but never written (an abort, a failed write): their staging goes back.
+    for (const owner of this.owners) {
+      if (owner === undefined) continue;
+      owner.pending -= 1;
+      if (!owner.held && owner.pending === 0) this.freed(owner);
+    }
+    this.batch = [];
+    this.owners = [];
+    this.batchBytes = 0;
     if (this.failure !== undefined) {
       this.reject(this.failure);
       return;

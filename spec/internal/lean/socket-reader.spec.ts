@@ -117,6 +117,9 @@ describe('lean: getIntoFile (the socket reader)', function () {
     pool.destroy();
     await settle();
     expect(pool.stats, 'sockets left open').to.deep.equal({ open: 0, free: 0 });
+    const staging = stagingStats();
+    expect(staging.free, 'staging blocks all back in the pool').to.equal(staging.made);
+    expect(staging.waiting).to.equal(0);
     proxy.reset();
   });
   after(async () => {
@@ -189,6 +192,16 @@ describe('lean: getIntoFile (the socket reader)', function () {
     expect((await readFile(file)).subarray(0, total).equals(data('big').subarray(0, total))).to.equal(true);
     await settle();
     expect(pool.stats).to.deep.equal({ open: 0, free: 0 });
+  });
+
+  it('abort while bytes wait for their batch: they are not written nor reported, and their staging goes back', async () => {
+    proxy.inject({ match: requests.get, action: { kind: 'stall', afterBytes: MiB + MiB / 2 } });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const { error, total } = await failedGet(pool, await signedGet(proxy.endpoint, fx.bucket, 'big'), file, { signal: controller.signal });
+    expect(error.name).to.equal('AbortError');
+    expect(total).to.be.below(MiB + MiB / 2);
+    expect((await readFile(file)).length).to.equal(total);
   });
 
   it('an abort before the call sends nothing', async () => {
