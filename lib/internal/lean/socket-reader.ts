@@ -44,6 +44,8 @@ export const readerCounters = { reads: 0, readBytes: 0, parkedReads: 0, copiedBy
 
 /** Writes are batched to about this many bytes. */
 const BATCH = 1024 * 1024;
+/** A batch smaller than {@link BATCH} is written after this long without a write (a slow body still lands). */
+const LINGER_MS = 50;
 /** Staging blocks one request holds at most (its read block and the ones its writes are made from). */
 const BLOCKS_PER_REQUEST = 3;
 /** An error body is kept up to this size. */
@@ -163,6 +165,7 @@ class Reader implements ConnHandler, StagingWaiter {
   private failure: Error | undefined;
   private settled = false;
   private connectTimer: NodeJS.Timeout | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly pool: SocketPool,
@@ -247,6 +250,7 @@ class Reader implements ConnHandler, StagingWaiter {
     }
     if (this.isData && this.phase === Phase.Body) {
       if (!this.writing && this.batchBytes >= BATCH) this.flush();
+      else if (!this.writing && this.batchBytes > 0) this.linger();
       if (!this.prepare(true)) {
         // All the staging this request may hold is in flight: stop reading until a write lands.
         this.paused = true;
@@ -560,6 +564,15 @@ class Reader implements ConnHandler, StagingWaiter {
 
   // ---- writes ------------------------------------------------------------------------------------------
 
+  /** Writes a small batch soon if nothing more comes (progress and the resume point keep up with a slow body). */
+  private linger(): void {
+    if (this.lingerTimer !== undefined) return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      if (this.failure === undefined && !this.settled) this.flush();
+    }, LINGER_MS);
+  }
+
   private flush(): void {
     if (this.writing || this.batchBytes === 0) return;
     const buffers = this.batch;
@@ -608,6 +621,7 @@ class Reader implements ConnHandler, StagingWaiter {
       return;
     }
     if (this.batchBytes >= BATCH || (this.paused && this.batchBytes > 0)) this.flush();
+    else if (this.batchBytes > 0) this.linger();
     this.tryResume();
   }
 
@@ -623,6 +637,8 @@ class Reader implements ConnHandler, StagingWaiter {
   /** Lets go of the connection, the timers and the read block. */
   private detach(reusable: boolean): void {
     clearTimeout(this.connectTimer);
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
     this.signal.removeEventListener('abort', this.onAbort);
     stopWaiting(this);
     const conn = this.conn;

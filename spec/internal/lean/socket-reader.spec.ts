@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
+import fs, { closeSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -7,7 +7,8 @@ import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { expect } from 'chai';
 import { lastValueFrom } from 'rxjs';
-import { getIntoFile, SocketPool, type GetIntoFileResult, type SignedGet, type SocketLimits } from '../../../lib/internal/lean/socket-reader';
+import sinon from 'sinon';
+import { getIntoFile, readerCounters, SocketPool, type GetIntoFileResult, type SignedGet, type SocketLimits } from '../../../lib/internal/lean/socket-reader';
 import { stagingStats } from '../../../lib/internal/lean/socket-staging';
 import { bytes, useBucket, useTempDir } from '../../support/fixtures';
 import { FaultProxy, requests } from '../../support/fault-proxy';
@@ -194,16 +195,6 @@ describe('lean: getIntoFile (the socket reader)', function () {
     expect(pool.stats).to.deep.equal({ open: 0, free: 0 });
   });
 
-  it('abort while bytes wait for their batch: they are not written nor reported, and their staging goes back', async () => {
-    proxy.inject({ match: requests.get, action: { kind: 'stall', afterBytes: MiB + MiB / 2 } });
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 300);
-    const { error, total } = await failedGet(pool, await signedGet(proxy.endpoint, fx.bucket, 'big'), file, { signal: controller.signal });
-    expect(error.name).to.equal('AbortError');
-    expect(total).to.be.below(MiB + MiB / 2);
-    expect((await readFile(file)).length).to.equal(total);
-  });
-
   it('an abort before the call sends nothing', async () => {
     const controller = new AbortController();
     controller.abort();
@@ -273,6 +264,49 @@ describe('lean: getIntoFile (the socket reader)', function () {
     } finally {
       closeSync(fd);
     }
+  });
+
+  it('a write that fails mid-body rejects with its code and path; only the batches written before it are reported', async () => {
+    const real = fs.writev;
+    let calls = 0;
+    const stub = sinon.stub(fs, 'writev').callsFake(((...args: Parameters<typeof fs.writev>) => {
+      calls += 1;
+      if (calls === 3) {
+        const callback = args[args.length - 1] as (error: NodeJS.ErrnoException | null, bytes: number) => void;
+        setImmediate(() => callback(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' }), 0));
+        return;
+      }
+      (real as (...a: unknown[]) => void)(...args);
+    }) as typeof fs.writev);
+    try {
+      const { error, total, reported } = await failedGet(pool, await signedGet(server().endpoint, fx.bucket, 'big'), file);
+      expect(error.code).to.equal('ENOSPC');
+      expect(error.path).to.equal(file);
+      expect(total).to.be.above(0).and.below(data('big').length);
+      expect(Buffer.concat(reported).equals(data('big').subarray(0, total))).to.equal(true);
+      expect((await readFile(file)).equals(data('big').subarray(0, total))).to.equal(true);
+    } finally {
+      stub.restore();
+    }
+  });
+
+  it('many GETs at once over few sockets and scarce staging: each byte-identical, every socket and block back', async () => {
+    const whole = data('big');
+    await writeFile(file, Buffer.alloc(whole.length));
+    const small = new SocketPool({ maxSockets: 16 });
+    const part = 1.5 * MiB;
+    try {
+      await Promise.all(Array.from({ length: whole.length / part }, async (_, i) => {
+        const start = i * part;
+        const request = await signedGet(server().endpoint, fx.bucket, 'big', { range: `bytes=${start}-${start + part - 1}` });
+        const { result } = await getInto(i % 2 === 0 ? small : pool, request, file, { position: start, maxBytes: part });
+        expect(result.written).to.equal(part);
+      }));
+    } finally {
+      small.destroy();
+    }
+    expect((await readFile(file)).equals(whole)).to.equal(true);
+    expect(pool.stats.open).to.be.at.most(4);
   });
 
   it('a connection refused keeps its code', async () => {
@@ -359,6 +393,32 @@ describe('lean: getIntoFile (the socket reader)', function () {
       const { error, total } = await failedGet(pool, request(), file);
       expect(error.code).to.equal('HPE_INVALID_CHUNK_SIZE');
       expect(total).to.equal(5);
+    });
+
+    it('abort while body bytes wait for their batch: nothing of them is written or reported, their staging goes back', async () => {
+      answer = (socket) => void dribble(socket, ['HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n', bytes(100_000, 5)]);
+      const controller = new AbortController();
+      const before = readerCounters.readBytes;
+      const watch = (): void => {
+        if (readerCounters.readBytes - before >= 100_000) controller.abort();
+        else setImmediate(watch);
+      };
+      watch();
+      const { error, total } = await failedGet(pool, request(), file, { signal: controller.signal });
+      expect(error.name).to.equal('AbortError');
+      expect(total).to.equal(0);
+      expect((await readFile(file)).length).to.equal(0);
+    });
+
+    it('a slow body is written as it comes, not only by the MiB', async () => {
+      const body = bytes(3000, 6);
+      answer = (socket) => void dribble(socket, ['HTTP/1.1 200 OK\r\nContent-Length: 4000\r\n\r\n', body]);
+      const controller = new AbortController();
+      const started = Date.now();
+      const { error, total } = await failedGet(pool, request(), file, { signal: controller.signal, onWritten: () => controller.abort() });
+      expect(error.name).to.equal('AbortError');
+      expect(total).to.equal(3000);
+      expect(Date.now() - started).to.be.below(LIMITS.idleMs / 2);
     });
 
     it('a body longer than maxBytes fails before any write', async () => {
