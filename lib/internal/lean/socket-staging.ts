@@ -10,8 +10,8 @@ export const BLOCK_BYTES = 2 * 1024 * 1024;
 export const MAX_READ = 1024 * 1024;
 /** A block with less room than this left is retired: a smaller read costs more per byte than it saves. */
 export const MIN_READ = 128 * 1024;
-/** Staging memory of the whole process, at most (blocks are made on demand and kept). */
-const MAX_BLOCKS = 24;
+/** Staging memory of the whole process, at most (blocks are made on demand and kept): 24 blocks, 48 MiB. */
+let maxBlocks = 24;
 
 /** One staging block: `pending` writes are made from it; `held` while its reader may still read into it. */
 export interface StagingBlock {
@@ -32,7 +32,7 @@ let made = 0;
 /** A free block (held by the caller), or undefined when all the process's staging memory is in use. */
 export function takeBlock(): StagingBlock | undefined {
   let block = free.pop();
-  if (block === undefined && made < MAX_BLOCKS) {
+  if (block === undefined && made < maxBlocks) {
     made += 1;
     block = { buffer: Buffer.allocUnsafeSlow(BLOCK_BYTES), pending: 0, held: false };
   }
@@ -43,7 +43,8 @@ export function takeBlock(): StagingBlock | undefined {
 /** Returns the block to the pool if nobody reads into it and no write from it is in flight. */
 export function maybeFree(block: StagingBlock): void {
   if (block.held || block.pending > 0) return;
-  free.push(block);
+  if (made > maxBlocks) made -= 1; // the limit was lowered: dropped
+  else free.push(block);
   for (const waiter of waiters) {
     waiters.delete(waiter);
     waiter.wake();
@@ -59,6 +60,20 @@ export function waitForBlock(waiter: StagingWaiter): void {
 /** Stops waiting (the reader finished or failed). */
 export function stopWaiting(waiter: StagingWaiter): void {
   waiters.delete(waiter);
+}
+
+/**
+ * Sets how many staging blocks the process may have (default 24, of {@link BLOCK_BYTES}); returns the previous
+ * limit. Lowering it drops free blocks now and busy ones as they are freed. At least 1.
+ */
+export function setStagingLimit(blocks: number): number {
+  const previous = maxBlocks;
+  maxBlocks = Math.max(1, Math.floor(blocks));
+  while (made > maxBlocks && free.length > 0) {
+    free.pop();
+    made -= 1;
+  }
+  return previous;
 }
 
 /** Blocks made and blocks free, for tests and benchmarks. */

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { lastValueFrom } from 'rxjs';
 import sinon from 'sinon';
 import { getIntoFile, readerCounters, SocketPool, type GetIntoFileResult, type SignedGet, type SocketLimits } from '../../../lib/internal/lean/socket-reader';
-import { stagingStats } from '../../../lib/internal/lean/socket-staging';
+import { setStagingLimit, stagingStats } from '../../../lib/internal/lean/socket-staging';
 import { bytes, useBucket, useTempDir } from '../../support/fixtures';
 import { FaultProxy, requests } from '../../support/fault-proxy';
 import { server } from '../../support/server';
@@ -307,6 +307,28 @@ describe('lean: getIntoFile (the socket reader)', function () {
     }
     expect((await readFile(file)).equals(whole)).to.equal(true);
     expect(pool.stats.open).to.be.at.most(4);
+  });
+
+  it('scarce staging (2 blocks for 6 GETs): readers pause and wait for blocks, and every range is byte-identical', async () => {
+    const whole = data('big');
+    await writeFile(file, Buffer.alloc(whole.length));
+    const previous = setStagingLimit(2);
+    const wide = new SocketPool({ maxSockets: 6 });
+    const before = { ...readerCounters };
+    try {
+      await Promise.all(Array.from({ length: 6 }, async (_, i) => {
+        const start = i * 4 * MiB;
+        const request = await signedGet(server().endpoint, fx.bucket, 'big', { range: `bytes=${start}-${start + 4 * MiB - 1}` });
+        const { result } = await getInto(wide, request, file, { position: start, maxBytes: 4 * MiB });
+        expect(result.written).to.equal(4 * MiB);
+      }));
+    } finally {
+      wide.destroy();
+      setStagingLimit(previous);
+    }
+    expect((await readFile(file)).equals(whole)).to.equal(true);
+    expect(readerCounters.pauses - before.pauses, 'pauses').to.be.above(0);
+    expect(stagingStats().made).to.be.at.most(2);
   });
 
   it('a connection refused keeps its code', async () => {
