@@ -47,7 +47,9 @@ const BATCH = 1024 * 1024;
 /** A batch smaller than {@link BATCH} is written after this long without a write (a slow body still lands). */
 const LINGER_MS = 50;
 /** Staging blocks one request holds at most (its read block and the ones its writes are made from). */
-const BLOCKS_PER_REQUEST = 3;
+const BLOCKS_PER_REQUEST = 4;
+/** Bytes received and not yet written at which a request stops reading until its writes catch up. */
+const BEHIND_MAX = 4 * 1024 * 1024;
 /** An error body is kept up to this size. */
 const ERROR_BODY_MAX = 64 * 1024;
 /** A response head longer than this is refused. */
@@ -215,7 +217,9 @@ class Reader implements ConnHandler, StagingWaiter {
 
   arm(): Buffer {
     this.armed = undefined;
-    if (this.paused || this.failure !== undefined || this.phase === Phase.Done || !(this.phase === Phase.Head || this.isData)) return PARKING;
+    // (A request paused because its writes are behind keeps a region of its block armed: the read after it resumes
+    // lands there. One paused for lack of staging has none: that read lands in the parking buffer and is copied.)
+    if (this.failure !== undefined || this.phase === Phase.Done || !(this.phase === Phase.Head || this.isData)) return PARKING;
     if (!this.prepare(false)) return PARKING;
     const block = this.block!;
     this.armed = block;
@@ -251,8 +255,8 @@ class Reader implements ConnHandler, StagingWaiter {
     if (this.isData && this.phase === Phase.Body) {
       if (!this.writing && this.batchBytes >= BATCH) this.flush();
       else if (!this.writing && this.batchBytes > 0) this.linger();
-      if (!this.prepare(true)) {
-        // All the staging this request may hold is in flight: stop reading until a write lands.
+      if (this.behind() || !this.prepare(true)) {
+        // The disk is behind, or all the staging this request may hold is in flight: stop reading until a write lands.
         this.paused = true;
         readerCounters.pauses += 1;
         this.flush();
@@ -552,12 +556,16 @@ class Reader implements ConnHandler, StagingWaiter {
     maybeFree(block);
   }
 
+  /** Bytes received and not yet written (in the write in flight and the batch) reached {@link BEHIND_MAX}. */
+  private behind(): boolean {
+    return this.queued - this.written + this.batchBytes >= BEHIND_MAX;
+  }
+
   private tryResume(): void {
     if (!this.paused || this.failure !== undefined || this.conn === undefined) return;
-    if (!this.prepare(true)) return;
+    if (this.behind() || !this.prepare(true)) return;
     stopWaiting(this);
     this.paused = false;
-    // The next read lands in the parking buffer (armed while paused) and is copied into the block prepared here.
     if (this.limits.idleMs > 0) this.conn.socket.setTimeout(this.limits.idleMs);
     this.conn.socket.resume();
   }
