@@ -123,7 +123,11 @@ export class SocketPool {
       conn.socket.setTimeout(0);
       return conn;
     };
-    const reusable = state.free.pop();
+    let reusable = state.free.pop();
+    while (reusable !== undefined && (reusable.closed || !reusable.socket.writable)) {
+      reusable.socket.destroy(); // the server closed it (its 'close' has not come yet): never handed out
+      reusable = state.free.pop();
+    }
     if (reusable !== undefined) return Promise.resolve(take(reusable));
     if (state.open < this.maxSockets) {
       state.open += 1;
