@@ -1,6 +1,6 @@
 import fs, { closeSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import net, { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Sha256 } from '@smithy/core/checksum';
@@ -338,6 +338,27 @@ describe('lean: getIntoFile (the socket reader)', function () {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const refused = await failedGet(pool, { host: '127.0.0.1', port, path: '/b/k', headers: { host: `127.0.0.1:${port}` } }, file);
     expect(refused.error.code).to.equal('ECONNREFUSED');
+  });
+
+  it('a connection that never opens fails with a TimeoutError after connectMs, and is closed', async () => {
+    // (A hanging connect cannot be made on loopback: the socket is one that stays "connecting".)
+    const stub = sinon.stub(net, 'connect').callsFake(((options: net.NetConnectOpts) => {
+      const socket = new net.Socket({ onread: (options as { onread?: net.OnReadOpts }).onread } as net.SocketConstructorOpts);
+      Object.assign(socket, { connecting: true });
+      return socket;
+    }) as typeof net.connect);
+    const started = Date.now();
+    try {
+      const { error } = await failedGet(pool, await signedGet(server().endpoint, fx.bucket, 'one'), file, { limits: { connectMs: 200, idleMs: 5_000 } });
+      expect(error.name).to.equal('TimeoutError');
+      expect(error.code).to.equal('ETIMEDOUT');
+      expect(error.message).to.match(/connect within 200 ms/);
+    } finally {
+      stub.restore();
+    }
+    expect(Date.now() - started).to.be.within(150, 2_000);
+    await settle();
+    expect(pool.stats.open).to.equal(0);
   });
 
   describe('against a hand-written server (1xx, chunked, close-delimited)', () => {
