@@ -1,14 +1,35 @@
 /**
  * Download through the lean socket reader (lib/internal/lean/socket-reader.ts): ranged GETs signed with the SDK's
  * SignatureV4, `--concurrency` in flight, each written straight into the file at its offset. `--load-sdk true`
- * first loads the SDK and sends one HeadObject with it, as an application using rx-s3 would have it in memory.
+ * first loads the SDK and sends one HeadObject with it, as an application using rx-s3 would have it in memory;
+ * without it the process never loads the SDK (@smithy/signature-v4 only).
  */
+import { readFileSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { getIntoFile, readerCounters, SocketPool, type SignedGet } from '../../lib/internal/lean/socket-reader';
-import { runTimed } from '../lib/job';
+
+// Not bench/lib/job.ts: it imports the SDK, and `lean` must run without it (`--load-sdk true` loads it on purpose).
+/** Times `work` and prints the job report line, as bench/lib/job.ts `runTimed` does (peak RSS from VmHWM). */
+function runTimed(job: string, work: () => Promise<number>, cleanup: () => void): void {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  work()
+    .then((bytes) => {
+      const wallSeconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const hwm = /^VmHWM:\s*(\d+)\s*kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+      const maxRSSKiB = hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS;
+      process.stdout.write(`${JSON.stringify({ job, bytes, wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRSSKiB })}\n`);
+    })
+    .catch((err: unknown) => {
+      console.error(`${job} failed:`, err);
+      process.exitCode = 1;
+    })
+    .finally(cleanup);
+}
 
 const { values: v } = parseArgs({
   options: {
