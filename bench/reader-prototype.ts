@@ -1,6 +1,7 @@
 /**
  * `reader`: the lean socket reader (`getIntoFile`) against rx-s3's `downloadFile` (the SDK path), one file down
- * from the sink as ranged GETs, interleaved lean, lean+sdk, rx, lean, ... Each download runs in its own process.
+ * from the sink as ranged GETs, the three variants interleaved (their order turning each run). Each download runs
+ * in its own process.
  *
  *   npm run bench -- reader [--size MiB] [--part-size MiB] [--concurrency N] [--runs N] [--json FILE]
  *
@@ -47,7 +48,9 @@ export async function main(argv: string[]): Promise<void> {
     const common = ['--endpoint', sink.endpoint, '--bucket', 'rx-s3-bench', '--key', `size-${size}`, '--file', file, '--part-size', String(partSize), '--concurrency', concurrency];
     console.error(`reader: ${size / MiB} MiB as ${partSize / MiB} MiB ranges x${concurrency}, ${runs} interleaved run(s), against the sink at ${sink.endpoint}`);
     for (let run = 1; run <= runs; run++) {
-      for (const variant of VARIANTS) {
+      // The order turns each run (lean, lean+sdk, rx / lean+sdk, rx, lean / ...): no variant always follows the same one.
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + run - 1) % VARIANTS.length]!);
+      for (const variant of order) {
         const before = await sink.stats();
         const r = variant === 'rx'
           ? await runJob('rx-download', common, env)
