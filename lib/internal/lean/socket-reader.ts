@@ -67,8 +67,13 @@ const HEAD_MAX = 64 * 1024;
  * stall, the socket's own error (`ECONNRESET`...), `ERR_STREAM_PREMATURE_CLOSE` for a body that ended short, an
  * `AbortError` when `signal` aborts, the file-system error (with `path: target.path`) for a failed write. A
  * request on a reused keep-alive connection that failed before any response byte carries `reusedSocket: true`:
- * retry it at once. It never rejects while a write is in flight, and on a network failure it first writes the
- * bytes it received, so `target.position` plus the bytes `onWritten` reported is where a retry resumes.
+ * retry it at once. A malformed answer fails with an `HPE_*` code (as Node's own parser names them), a body longer
+ * than `target.maxBytes` with `ERR_BODY_TOO_LONG`; neither is a network failure.
+ *
+ * It never settles while a write is in flight (so `target.fd` may be closed as soon as it settled, also after an
+ * abort), and on a network failure or a stall it first writes the bytes it received: `target.position` plus the
+ * bytes `onWritten` reported is exactly where a retry resumes. An `onWritten` that throws fails the call like a
+ * failed write. The connection goes back to `pool` only after a complete response that allows keep-alive.
  */
 export function getIntoFile(
   pool: SocketPool,
