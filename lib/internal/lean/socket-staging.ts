@@ -25,7 +25,22 @@ export interface StagingWaiter {
   wake(): void;
 }
 
+/** Staging left entirely free this long is released. */
+const IDLE_TRIM_MS = 10_000;
+
 const free: StagingBlock[] = [];
+let trimTimer: NodeJS.Timeout | undefined;
+
+function trimIdle(): void {
+  trimTimer = undefined;
+  if (free.length === made) releaseFreeStaging();
+}
+
+/** Drops every free block now (they are made again on demand). Done by itself after 10 s with all of them free. */
+export function releaseFreeStaging(): void {
+  made -= free.length;
+  free.length = 0;
+}
 const waiters = new Set<StagingWaiter>();
 let made = 0;
 
@@ -45,6 +60,11 @@ export function maybeFree(block: StagingBlock): void {
   if (block.held || block.pending > 0) return;
   if (made > maxBlocks) made -= 1; // the limit was lowered: dropped
   else free.push(block);
+  if (free.length === made && trimTimer === undefined) {
+    // All of it idle: given back to the system if it stays idle (a long-lived process keeps no 48 MiB for nothing).
+    trimTimer = setTimeout(trimIdle, IDLE_TRIM_MS);
+    trimTimer.unref();
+  }
   for (const waiter of waiters) {
     waiters.delete(waiter);
     waiter.wake();

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { lastValueFrom } from 'rxjs';
 import sinon from 'sinon';
 import { getIntoFile, readerCounters, SocketPool, type GetIntoFileResult, type SignedGet, type SocketLimits } from '../../../lib/internal/lean/socket-reader';
-import { setStagingLimit, stagingStats } from '../../../lib/internal/lean/socket-staging';
+import { releaseFreeStaging, setStagingLimit, stagingStats } from '../../../lib/internal/lean/socket-staging';
 import { bytes, useBucket, useTempDir } from '../../support/fixtures';
 import { FaultProxy, requests } from '../../support/fault-proxy';
 import { server } from '../../support/server';
@@ -121,6 +121,8 @@ describe('lean: getIntoFile (the socket reader)', function () {
     const staging = stagingStats();
     expect(staging.free, 'staging blocks all back in the pool').to.equal(staging.made);
     expect(staging.waiting).to.equal(0);
+    releaseFreeStaging();
+    expect(stagingStats().made).to.equal(0);
     proxy.reset();
   });
   after(async () => {
