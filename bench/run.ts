@@ -13,6 +13,7 @@ const benchmarks: Record<string, Benchmark> = {
   transfer: { summary: 'a file up and down, rx-s3 vs the raw SDK (MB/s, CPU-s/GiB, RSS)', load: () => import('./transfer.js') },
   'bulk-memory': { summary: 'peak RSS of a sync merging two listings of 10k, 100k and 1M keys (flat memory)', load: () => import('./bulk-memory.js') },
   tree: { summary: 'a directory tree up, down and re-synced: rx-s3 sync / cp -r vs aws s3 sync, rclone and boto3', load: () => import('./tree.js') },
+  reader: { summary: 'the lean socket reader (getIntoFile) vs rx-s3 downloadFile: 512 MiB as 8 MiB ranges x4 (MB/s, CPU-s/GiB, RSS)', load: () => import('./reader-prototype.js') },
   listing: { summary: 'huge listings: listObjects, walkObjects, forEachObject vs the SDK paginator, to 10,000,000 keys and with 50 ms latency', load: () => import('./listing.js') },
 };
 
