@@ -274,9 +274,14 @@ export class FaultProxy {
       stopped = true;
       answer.destroy();
       if (action.kind === 'reset-response') {
-        // Let the bytes already written leave before the reset.
-        res.once('drain', () => socket.resetAndDestroy());
-        if (res.writableLength === 0) setImmediate(() => socket.resetAndDestroy());
+        // Let the bytes already written leave before the reset. ('drain' alone is not enough: it fires only after a
+        // write that filled the buffer, so a last write below the mark left the connection open, a stall.)
+        const resetWhenFlushed = (): void => {
+          if (socket.destroyed) return;
+          if (res.writableLength === 0 && socket.writableLength === 0) socket.resetAndDestroy();
+          else setTimeout(resetWhenFlushed, 1);
+        };
+        setImmediate(resetWhenFlushed);
       } else if (action.kind === 'truncate') {
         socket.end();
       }
