@@ -265,14 +265,17 @@ export class LeanDataPlane implements DataPlane {
           if (endpoint.refused === undefined) continue;
         }
         try {
-          token = await strategy.refreshRetryTokenForRetry(token, { errorType: retryErrorType(error) });
-        } catch {
+          // The strategy waits its backoff itself (the SDK's middleware races it with the abort signal, as here).
+          token = await abortable(strategy.refreshRetryTokenForRetry(token, { errorType: retryErrorType(error) }), signal);
+        } catch (refused) {
+          if (signal?.aborted) throw abortError();
+          void refused;
           const withMetadata = error as { $metadata?: Partial<ResponseMetadata> };
           withMetadata.$metadata = { ...withMetadata.$metadata, attempts, totalRetryDelay };
           throw error;
         }
         const delay = token.getRetryDelay();
-        totalRetryDelay += delay;
+        totalRetryDelay += (token.$retryLog?.acquisitionDelay ?? 0) + delay;
         if (delay > 0) await sleep(delay, signal);
       }
     }
@@ -319,7 +322,7 @@ export class LeanDataPlane implements DataPlane {
       headers: sent,
     };
     if (url.port !== '') target.port = Number(url.port);
-    const res = await exchange(https ? httpsRequest : httpRequest, target, body, counter, signal);
+    const { res, closed } = await exchange(https ? httpsRequest : httpRequest, target, body, counter, signal);
     const status = res.statusCode ?? 0;
     const metadata = metadataOf(status, res.headers);
     this.correctClock(res, metadata);
@@ -336,6 +339,8 @@ export class LeanDataPlane implements DataPlane {
     if (name !== 'GetObjectCommand') {
       res.resume();
       if (!res.complete) await new Promise<void>((resolve, reject) => res.once('end', resolve).once('error', reject));
+      // Answer once the socket is free: the caller's next request then reuses it instead of opening another.
+      await closed;
       return { ...output, $metadata: metadata };
     }
     return { ...output, Body: this.bodyOf(res, input, output, agents), $metadata: metadata };
@@ -387,6 +392,7 @@ export class LeanDataPlane implements DataPlane {
 }
 
 interface RetryToken {
+  readonly $retryLog?: { acquisitionDelay?: number };
   getRetryDelay(): number;
   getRetryCount(): number;
 }
@@ -418,6 +424,25 @@ function commandName(command: DataCommand): LeanCommandName | undefined {
   return undefined;
 }
 
+/** `promise`, or an AbortError as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (): void => {
@@ -435,6 +460,12 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 type RequestFn = typeof httpRequest;
 
+/** An answer (headers read), and when its request closed (its keep-alive socket is back in the pool then). */
+interface Exchanged {
+  readonly res: IncomingMessage;
+  readonly closed: Promise<void>;
+}
+
 /**
  * Sends one request and resolves with its answer (headers read, body not). Aborting destroys the request (and
  * its answer's body later), which frees the socket; the rejection is the SDK's `AbortError`. A failure before any
@@ -446,10 +477,11 @@ function exchange(
   body: Uint8Array | undefined,
   counter: PartCounter | undefined,
   signal: AbortSignal | undefined,
-): Promise<IncomingMessage> {
+): Promise<Exchanged> {
   return new Promise((resolve, reject) => {
     let answered = false;
     const req: ClientRequest = send(options);
+    const closed = new Promise<void>((done) => req.once('close', done));
     const onAbort = (): void => {
       req.destroy(abortError());
       reject(abortError());
@@ -462,7 +494,7 @@ function exchange(
     });
     req.once('response', (res: IncomingMessage) => {
       answered = true;
-      resolve(res);
+      resolve({ res, closed });
     });
     writeBody(req, body, counter);
   });
