@@ -22,6 +22,7 @@ import { Crc32 } from '../integrity';
 import type { PartCounter } from '../progress';
 import {
   LEAN_COMMAND_MIDDLEWARE,
+  PRISTINE_HANDLE,
   dataPlaneMode,
   endpointRefusal,
   refusal,
@@ -110,7 +111,6 @@ export class LeanDataPlane implements DataPlane {
   private readonly payloadSigning: PayloadSigning;
   private readonly facts: ClientFacts;
   private readonly originalSend: unknown;
-  private readonly originalHandle: unknown;
   private agents: Promise<Agents | undefined> | undefined;
   private readonly endpoints = new Map<string, Promise<Resolved>>();
   private readonly regions = new Map<string, string>();
@@ -121,9 +121,8 @@ export class LeanDataPlane implements DataPlane {
     this.payloadSigning = settings.payloadSigning ?? 'auto';
     const handler = client.config.requestHandler as { handle?: unknown; constructor?: { name?: string } } | undefined;
     const sdkHandler = handler?.constructor?.name === 'NodeHttpHandler';
-    this.facts = { ownHandler: settings.ownHandler || !sdkHandler, userMiddleware: undefined };
+    this.facts = { ownHandler: settings.ownHandler || !sdkHandler, userMiddleware: undefined, mandatoryMiddleware: undefined };
     this.originalSend = client.send;
-    this.originalHandle = handler?.handle;
     if (this.mode !== 'sdk') watchMiddleware(client, this.facts);
   }
 
@@ -160,7 +159,7 @@ export class LeanDataPlane implements DataPlane {
       mode: this.mode,
       client: this.facts,
       sendReplaced: this.client.send !== this.originalSend,
-      handlerReplaced: handler?.handle !== this.originalHandle,
+      handlerReplaced: handler?.handle !== PRISTINE_HANDLE,
       commandMiddleware: own.find((id) => !LEAN_COMMAND_MIDDLEWARE.has(id)),
       unknownField: unknownField(name, input),
     });
@@ -327,7 +326,8 @@ export class LeanDataPlane implements DataPlane {
     const metadata = metadataOf(status, res.headers);
     this.correctClock(res, metadata);
     if (status >= 300) {
-      const errorBody = method === 'HEAD' ? '' : await readLimited(res);
+      // Read to its end (a HEAD's empty one too), so the socket goes back to the pool.
+      const errorBody = await readLimited(res);
       const error = serviceError(status, res.headers, errorBody, metadata);
       const redirectRegion = res.headers['x-amz-bucket-region'];
       if ((status === 301 || status === 307 || status === 400) && typeof redirectRegion === 'string' && (this.client.config as { followRegionRedirects?: boolean }).followRegionRedirects === true) {

@@ -38,13 +38,18 @@ const TRANSPARENT_MIDDLEWARE = new Set(['rxS3CliUploadTracker - initialize']);
 /** Middleware rx-s3 adds to a data-plane command, which the lean path honours itself. */
 export const LEAN_COMMAND_MIDDLEWARE = new Set(['rxS3CountRequestBody - deserialize']);
 
-let sdkMiddleware: ReadonlySet<string> | undefined;
+/** Middleware rx-s3 adds that must run (a client that only reports its configuration problem): SDK in every mode. */
+const MANDATORY_MIDDLEWARE = new Set(['rxS3ConfigurationProblem - initialize']);
 
-/** The middleware of a client as the SDK builds it (names as `identify()` gives them), computed once. */
-function defaultMiddleware(): ReadonlySet<string> {
-  sdkMiddleware ??= new Set(new S3Client({ region: 'us-east-1' }).middlewareStack.identify());
-  return sdkMiddleware;
-}
+/**
+ * A client as the SDK builds it, taken when rx-s3 is loaded: its middleware (names as `identify()` gives them)
+ * and its request handler's `handle`, before anything could instrument or stub them.
+ */
+const pristine = new S3Client({ region: 'us-east-1' });
+const SDK_MIDDLEWARE: ReadonlySet<string> = new Set(pristine.middlewareStack.identify());
+/** The SDK's own `NodeHttpHandler.prototype.handle`, as loaded. */
+export const PRISTINE_HANDLE: unknown = (pristine.config.requestHandler as { handle?: unknown }).handle;
+pristine.destroy();
 
 /** What is fixed for a client: what its construction and configuration say about the lean path. */
 export interface ClientFacts {
@@ -52,6 +57,8 @@ export interface ClientFacts {
   readonly ownHandler: boolean;
   /** The first middleware on the client's stack that the SDK did not put there, if any. */
   userMiddleware: string | undefined;
+  /** Middleware of rx-s3's that must run, if any (a client that reports a configuration problem). */
+  mandatoryMiddleware: string | undefined;
 }
 
 /**
@@ -59,9 +66,10 @@ export interface ClientFacts {
  * (`add`, `addRelativeTo`, `use` all go through the first two).
  */
 export function watchMiddleware(client: S3Client, facts: ClientFacts): void {
-  const known = defaultMiddleware();
   const stack = client.middlewareStack;
-  facts.userMiddleware = stack.identify().find((name) => !known.has(name) && !TRANSPARENT_MIDDLEWARE.has(name));
+  const present = stack.identify();
+  facts.userMiddleware = present.find((name) => !SDK_MIDDLEWARE.has(name) && !TRANSPARENT_MIDDLEWARE.has(name));
+  facts.mandatoryMiddleware = present.find((name) => MANDATORY_MIDDLEWARE.has(name));
   const add = stack.add.bind(stack);
   const addRelativeTo = stack.addRelativeTo.bind(stack);
   const note = (name: string | undefined, step: string): void => {
@@ -84,7 +92,7 @@ export interface RequestFacts {
   readonly client: ClientFacts;
   /** `client.send` is no longer what it was when the data plane was built (wrapped, spied, replaced). */
   readonly sendReplaced: boolean;
-  /** The request handler's `handle` is no longer the one it was (instrumented, stubbed). */
+  /** The request handler's `handle` is not the SDK's own, as loaded (instrumented, stubbed). */
   readonly handlerReplaced: boolean;
   /** The first middleware on the command's own stack the lean path does not honour. */
   readonly commandMiddleware: string | undefined;
@@ -97,8 +105,8 @@ export interface RequestFacts {
  * 1. `dataPlane: 'sdk'` (or `RXS3_DATA_PLANE=sdk`).
  * 2. The client's request handler is the user's (`clientConfig.requestHandler`, or a client passed in whose
  *    handler is not the SDK's Node handler with rx-s3's or default agents): its behaviour is the user's to keep.
- * 3. `client.send` or the handler's `handle` was replaced after rx-s3 was built (instrumentation, test spies):
- *    whatever wraps them keeps seeing every request.
+ * 3. `client.send` was replaced after rx-s3 was built, or the handler's `handle` is not the SDK's own as it was
+ *    when rx-s3 was loaded (instrumentation, test spies): whatever wraps them keeps seeing every request.
  * 4. Middleware added to the client's stack by the user (not with `dataPlane: 'lean'`) or to the command's.
  * 5. An input field the lean serializer does not know, or a body that is not bytes or a string (a stream).
  *
@@ -107,6 +115,7 @@ export interface RequestFacts {
  */
 export function refusal(facts: RequestFacts): string | undefined {
   if (facts.mode === 'sdk') return 'dataPlane is sdk';
+  if (facts.client.mandatoryMiddleware !== undefined) return `rx-s3's middleware on the client: ${facts.client.mandatoryMiddleware}`;
   if (facts.client.ownHandler) return 'the client has a request handler of its own';
   if (facts.sendReplaced) return 'client.send was replaced';
   if (facts.handlerReplaced) return "the request handler's handle was replaced";

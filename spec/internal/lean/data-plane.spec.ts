@@ -194,6 +194,10 @@ describe('the lean data plane', function () {
       expect(error!.$metadata).to.include({ httpStatusCode: 404, attempts: 1 });
       const result = await lastValueFrom(rx.getObjectMetadata(fx.bucket, 'missing'));
       expect(result.err && result.val.kind).to.equal('NoSuchKey');
+      // Each error answer frees its socket: more 404s in a row than the agent has sockets, on one connection.
+      const agent = await httpAgentOf(rx);
+      for (let i = 0; i < 60; i += 1) await dataOf(rx).send(new HeadObjectCommand({ Bucket: fx.bucket, Key: `missing-${i}` })).catch(() => undefined);
+      expect(openSockets(agent) + Object.values(agent.freeSockets).reduce((n, list) => n + (list?.length ?? 0), 0)).to.equal(1);
     });
 
     it("a GET's XML error body gives the error its name, Code, message and request id", async () => {
