@@ -187,6 +187,7 @@ export class RxS3 {
         mode: options.dataPlane,
         payloadSigning: options.payloadSigning,
         ownHandler: options.client === undefined && options.clientConfig?.requestHandler !== undefined,
+        builtHere: options.client === undefined,
       }),
       metadataCache: cache === undefined || cache === false ? undefined : new MetadataCache(cache === true ? {} : cache),
       cleanups: new Cleanups(),

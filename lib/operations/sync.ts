@@ -57,7 +57,7 @@ function resolvePlace(ctx: ClientContext, place: SyncPlace, context: ErrorContex
   const otherCtx = place.client === undefined ? undefined : contextOf(place.client);
   const placeCtx: ClientContext = other === undefined || other === ctx.client
     ? ctx
-    : { client: other, data: otherCtx?.data ?? new LeanDataPlane(other, { mode: 'sdk', ownHandler: true }), metadataCache: undefined, cleanups: ctx.cleanups };
+    : { client: other, data: otherCtx?.data ?? new LeanDataPlane(other, { mode: 'sdk', ownHandler: true, builtHere: false }), metadataCache: undefined, cleanups: ctx.cleanups };
   return { kind: 's3', ctx: placeCtx, bucket: place.bucket, prefix: folderPrefix(place.prefix) };
 }
 

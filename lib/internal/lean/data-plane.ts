@@ -22,7 +22,7 @@ import { Crc32 } from '../integrity';
 import type { PartCounter } from '../progress';
 import {
   LEAN_COMMAND_MIDDLEWARE,
-  PRISTINE_HANDLE,
+  sdkHandle,
   dataPlaneMode,
   endpointRefusal,
   refusal,
@@ -64,6 +64,8 @@ export interface DataPlaneSettings {
   readonly payloadSigning?: PayloadSigning;
   /** The user gave a request handler of their own. */
   readonly ownHandler: boolean;
+  /** rx-s3 built the client (so every middleware on it at construction is the SDK's or rx-s3's). */
+  readonly builtHere: boolean;
 }
 
 /** Which path served the requests so far, and why the last SDK one went there (for specs and diagnostics). */
@@ -111,6 +113,7 @@ export class LeanDataPlane implements DataPlane {
   private readonly payloadSigning: PayloadSigning;
   private readonly facts: ClientFacts;
   private readonly originalSend: unknown;
+  private readonly originalHandle: unknown;
   private agents: Promise<Agents | undefined> | undefined;
   private readonly endpoints = new Map<string, Promise<Resolved>>();
   private readonly regions = new Map<string, string>();
@@ -123,7 +126,8 @@ export class LeanDataPlane implements DataPlane {
     const sdkHandler = handler?.constructor?.name === 'NodeHttpHandler';
     this.facts = { ownHandler: settings.ownHandler || !sdkHandler, userMiddleware: undefined, mandatoryMiddleware: undefined };
     this.originalSend = client.send;
-    if (this.mode !== 'sdk') watchMiddleware(client, this.facts);
+    this.originalHandle = sdkHandle(handler);
+    if (this.mode !== 'sdk') watchMiddleware(client, settings.builtHere, this.facts);
   }
 
   send(command: GetObjectCommand, options?: DataSendOptions): Promise<GetObjectCommandOutput>;
@@ -159,7 +163,7 @@ export class LeanDataPlane implements DataPlane {
       mode: this.mode,
       client: this.facts,
       sendReplaced: this.client.send !== this.originalSend,
-      handlerReplaced: handler?.handle !== PRISTINE_HANDLE,
+      handlerReplaced: handler?.handle !== this.originalHandle,
       commandMiddleware: own.find((id) => !LEAN_COMMAND_MIDDLEWARE.has(id)),
       unknownField: unknownField(name, input),
     });

@@ -41,15 +41,34 @@ export const LEAN_COMMAND_MIDDLEWARE = new Set(['rxS3CountRequestBody - deserial
 /** Middleware rx-s3 adds that must run (a client that only reports its configuration problem): SDK in every mode. */
 const MANDATORY_MIDDLEWARE = new Set(['rxS3ConfigurationProblem - initialize']);
 
+let sdkMiddleware: ReadonlySet<string> | undefined;
+
 /**
- * A client as the SDK builds it, taken when rx-s3 is loaded: its middleware (names as `identify()` gives them)
- * and its request handler's `handle`, before anything could instrument or stub them.
+ * The middleware of a client as the SDK builds it (names as `identify()` gives them): taken from the first client
+ * rx-s3 builds itself, or from a fresh one (built only when a client is passed in, whose construction has already
+ * printed the SDK's warnings: building one at load time would print them in programs that never make a client).
  */
-const pristine = new S3Client({ region: 'us-east-1' });
-const SDK_MIDDLEWARE: ReadonlySet<string> = new Set(pristine.middlewareStack.identify());
-/** The SDK's own `NodeHttpHandler.prototype.handle`, as loaded. */
-export const PRISTINE_HANDLE: unknown = (pristine.config.requestHandler as { handle?: unknown }).handle;
-pristine.destroy();
+function defaultMiddleware(builtHere: S3Client | undefined): ReadonlySet<string> {
+  if (sdkMiddleware === undefined) {
+    const reference = builtHere ?? new S3Client({ region: 'us-east-1' });
+    sdkMiddleware = new Set(reference.middlewareStack.identify().filter((name) => !MANDATORY_MIDDLEWARE.has(name)));
+    if (reference !== builtHere) reference.destroy();
+  }
+  return sdkMiddleware;
+}
+
+let pristineHandle: unknown;
+
+/**
+ * The SDK's own `NodeHttpHandler.prototype.handle`, as it was when the first rx-s3 client was built (before a spy
+ * or an instrumentation installed later could replace it).
+ */
+export function sdkHandle(handler: object | undefined): unknown {
+  if (pristineHandle === undefined && handler !== undefined && handler.constructor?.name === 'NodeHttpHandler') {
+    pristineHandle = (Object.getPrototypeOf(handler) as { handle?: unknown }).handle;
+  }
+  return pristineHandle;
+}
 
 /** What is fixed for a client: what its construction and configuration say about the lean path. */
 export interface ClientFacts {
@@ -65,10 +84,11 @@ export interface ClientFacts {
  * Watches a client's middleware stack: notes middleware present that the SDK did not add, and any added later
  * (`add`, `addRelativeTo`, `use` all go through the first two).
  */
-export function watchMiddleware(client: S3Client, facts: ClientFacts): void {
+export function watchMiddleware(client: S3Client, builtHere: boolean, facts: ClientFacts): void {
   const stack = client.middlewareStack;
   const present = stack.identify();
-  facts.userMiddleware = present.find((name) => !SDK_MIDDLEWARE.has(name) && !TRANSPARENT_MIDDLEWARE.has(name));
+  const known = defaultMiddleware(builtHere ? client : undefined);
+  facts.userMiddleware = present.find((name) => !known.has(name) && !TRANSPARENT_MIDDLEWARE.has(name) && !MANDATORY_MIDDLEWARE.has(name));
   facts.mandatoryMiddleware = present.find((name) => MANDATORY_MIDDLEWARE.has(name));
   const add = stack.add.bind(stack);
   const addRelativeTo = stack.addRelativeTo.bind(stack);
@@ -92,7 +112,7 @@ export interface RequestFacts {
   readonly client: ClientFacts;
   /** `client.send` is no longer what it was when the data plane was built (wrapped, spied, replaced). */
   readonly sendReplaced: boolean;
-  /** The request handler's `handle` is not the SDK's own, as loaded (instrumented, stubbed). */
+  /** The request handler's `handle` is not the SDK's own, as first seen (instrumented, stubbed). */
   readonly handlerReplaced: boolean;
   /** The first middleware on the command's own stack the lean path does not honour. */
   readonly commandMiddleware: string | undefined;
@@ -106,7 +126,7 @@ export interface RequestFacts {
  * 2. The client's request handler is the user's (`clientConfig.requestHandler`, or a client passed in whose
  *    handler is not the SDK's Node handler with rx-s3's or default agents): its behaviour is the user's to keep.
  * 3. `client.send` was replaced after rx-s3 was built, or the handler's `handle` is not the SDK's own as it was
- *    when rx-s3 was loaded (instrumentation, test spies): whatever wraps them keeps seeing every request.
+ *    when the first rx-s3 client was built (instrumentation, test spies): whatever wraps them sees every request.
  * 4. Middleware added to the client's stack by the user (not with `dataPlane: 'lean'`) or to the command's.
  * 5. An input field the lean serializer does not know, or a body that is not bytes or a string (a stream).
  *

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3ServiceException } from '@aws-sdk/client-s3';
+import { Crc32 } from '../integrity';
 
 /**
  * The lean data plane's serializer and deserializer: the input fields it knows (each one a header, a query
@@ -213,6 +214,11 @@ export function serialize(name: LeanCommandName, input: Readonly<Record<string, 
     }
   }
   if (input.SSECustomerKey !== undefined) delete headers['x-amz-server-side-encryption-customer-key-MD5'];
+  // `ChecksumAlgorithm: 'CRC32'` without the value: computed, as the SDK's flexible-checksums middleware does.
+  if (input.ChecksumAlgorithm === 'CRC32') {
+    headers['x-amz-sdk-checksum-algorithm'] = 'CRC32';
+    headers['x-amz-checksum-crc32'] ??= new Crc32().update(body ?? new Uint8Array(0)).base64();
+  }
   return { headers, query, body };
 }
 
