@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { request as httpRequest, type Agent as HttpAgent, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
-import { Transform, pipeline, type Readable } from 'node:stream';
+import { Readable, Transform, pipeline } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import {
   GetObjectCommand,
@@ -586,6 +586,9 @@ const BODY_EXTRAS = {
     const chunks: Buffer[] = [];
     for await (const chunk of this as AsyncIterable<Buffer>) chunks.push(chunk);
     return Buffer.concat(chunks).toString(encoding);
+  },
+  transformToWebStream(this: Readable): ReadableStream {
+    return Readable.toWeb(this) as ReadableStream;
   },
 };
 
