@@ -29,7 +29,9 @@ import type {
   UploadEvent,
   WalkPage,
 } from './events';
-import type { ClientContext } from './internal/context';
+import { registerContext, type ClientContext } from './internal/context';
+import { LeanDataPlane } from './internal/lean/data-plane';
+import type { DataPlaneMode, PayloadSigning } from './internal/lean/eligibility';
 import { Cleanups } from './internal/cleanups';
 import { clientFor, configProblem } from './internal/config-check';
 import { MetadataCache, type MetadataCacheOptions } from './internal/metadata-cache';
@@ -119,6 +121,22 @@ export interface RxS3Options {
    * ```
    */
   readonly timeouts?: TimeoutOptions;
+  /**
+   * Which path HeadObject, GetObject, PutObject and UploadPart take: `'auto'` (default) the lean one (plain
+   * node:http(s) on the client's keep-alive agents, signed with the SDK's own SigV4 and credential providers,
+   * retried with the client's own retry strategy) whenever the configuration allows, else the SDK's; `'lean'` the
+   * same, ignoring middleware you added to the client's stack; `'sdk'` always the SDK's. The environment variable
+   * `RXS3_DATA_PLANE` replaces the default. What sends a request to the SDK is listed in docs/reliability.md
+   * ("The lean data plane"): your own `requestHandler`, middleware, S3 Express or SigV4a endpoints, stream bodies,
+   * input fields the lean path does not know.
+   */
+  readonly dataPlane?: DataPlaneMode;
+  /**
+   * How the lean path signs upload bodies: `'auto'` (default) `UNSIGNED-PAYLOAD` over https and the body's
+   * SHA-256 over http; `'unsigned'` `UNSIGNED-PAYLOAD` with a CRC32 checksum header everywhere (the fast choice on
+   * a network you trust); `'signed'` the SHA-256 everywhere.
+   */
+  readonly payloadSigning?: PayloadSigning;
 }
 
 /**
@@ -165,9 +183,16 @@ export class RxS3 {
     const cache = options.metadataCache;
     this.context = {
       client: this.client,
+      data: new LeanDataPlane(this.client, {
+        mode: options.dataPlane,
+        payloadSigning: options.payloadSigning,
+        ownHandler: options.client === undefined && options.clientConfig?.requestHandler !== undefined,
+        builtHere: options.client === undefined,
+      }),
       metadataCache: cache === undefined || cache === false ? undefined : new MetadataCache(cache === true ? {} : cache),
       cleanups: new Cleanups(),
     };
+    registerContext(this, this.context);
   }
 
   /**

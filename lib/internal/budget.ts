@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ClientContext } from './context';
+import type { DataCommand, DataPlane, DataSendOptions } from './lean/data-plane';
 
 /**
  * Options of a {@link Budget}: the limits every request sent under it shares.
@@ -187,11 +188,11 @@ function requestBytes(input: Record<string, unknown>): number {
 export function underBudget(ctx: ClientContext, budget: Budget | undefined): ClientContext {
   if (budget === undefined) return ctx;
   const real = ctx.client;
-  const send = async (command: { input: Record<string, unknown> }, options?: { abortSignal?: AbortSignal }): Promise<unknown> => {
+  const budgeted = (through: (command: unknown, options?: unknown) => Promise<unknown>) => async (command: { input: Record<string, unknown> }, options?: { abortSignal?: AbortSignal }): Promise<unknown> => {
     const release = await budget.acquire(requestBytes(command.input), options?.abortSignal);
     let answer: unknown;
     try {
-      answer = await (real.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+      answer = await through(command, options);
     } catch (cause) {
       release();
       throw cause;
@@ -207,7 +208,9 @@ export function underBudget(ctx: ClientContext, budget: Budget | undefined): Cli
     }
     return answer;
   };
-  // Everything else (config, middleware, destroy) is the real client's.
-  const client = Object.create(real, { send: { value: send } }) as S3Client;
-  return { ...ctx, client };
+  // Everything else (config, middleware, destroy) is the real client's. The data plane's own fallback to the SDK
+  // goes to the real client: one request takes room once.
+  const client = Object.create(real, { send: { value: budgeted((c, o) => (real.send as (c: unknown, o?: unknown) => Promise<unknown>)(c, o)) } }) as S3Client;
+  const data = { send: budgeted((c, o) => ctx.data.send(c as DataCommand, o as DataSendOptions)) } as unknown as DataPlane;
+  return { ...ctx, client, data };
 }

@@ -9,7 +9,7 @@ import type { ClientContext } from './context';
  */
 export async function headObject(ctx: ClientContext, context: ErrorContext, input: HeadObjectCommandInput, signal: AbortSignal): Promise<HeadObjectCommandOutput> {
   try {
-    return await ctx.client.send(new HeadObjectCommand(input), { abortSignal: signal });
+    return await ctx.data.send(new HeadObjectCommand(input), { abortSignal: signal });
   } catch (cause) {
     if (statusOf(cause) !== 404 || input.Bucket === undefined || signal.aborted) throw cause;
     const bucketMissing = await ctx.client.send(new HeadBucketCommand({ Bucket: input.Bucket }), { abortSignal: signal }).then(

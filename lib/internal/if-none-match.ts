@@ -17,7 +17,7 @@ export async function ensureAbsent(
 ): Promise<void> {
   if (target.ifNoneMatch !== '*') return;
   try {
-    await ctx.client.send(new HeadObjectCommand({ ...target.sseCustomer, Bucket: target.bucket, Key: target.key }), { abortSignal: signal });
+    await ctx.data.send(new HeadObjectCommand({ ...target.sseCustomer, Bucket: target.bucket, Key: target.key }), { abortSignal: signal });
   } catch (cause) {
     if (toS3Error(cause, context).kind === 'NoSuchKey') return;
     throw cause;

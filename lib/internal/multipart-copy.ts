@@ -79,7 +79,7 @@ export async function runCopy(
   const sourceSse = sseCustomerFields(plan.sourceSseCustomerKey);
   const head =
     sourceHead ??
-    (await ctx.client.send(
+    (await ctx.data.send(
       new HeadObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: source.versionId, IfMatch: plan.ifMatch, ...sourceSse }),
       { abortSignal: signal },
     ));
@@ -176,7 +176,7 @@ export async function runCopy(
   signal.throwIfAborted();
   // Ceph RGW 16 ignores x-amz-copy-source-if-match on UploadPartCopy: make sure the source did not change while
   // its parts were copied (any change after the first HeadObject shows here), else the parts may mix versions.
-  const after = await ctx.client.send(new HeadObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: source.versionId, ...sourceSse }), { abortSignal: signal });
+  const after = await ctx.data.send(new HeadObjectCommand({ Bucket: source.bucket, Key: source.key, VersionId: source.versionId, ...sourceSse }), { abortSignal: signal });
   if (after.ETag !== etag) {
     throw s3Error('PreconditionFailed', context, `s3://${source.bucket}/${source.key} changed during the copy (ETag ${etag ?? '?'}, now ${after.ETag ?? '?'}); nothing was copied`);
   }
@@ -188,7 +188,7 @@ export async function runCopy(
   const copyEtag =
     done.ETag !== undefined && done.ETag !== ''
       ? done.ETag
-      : (await ctx.client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.key, VersionId: done.VersionId, ...sseCustomerFields(plan.sseCustomerKey) }), { abortSignal: signal })).ETag;
+      : (await ctx.data.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.key, VersionId: done.VersionId, ...sseCustomerFields(plan.sseCustomerKey) }), { abortSignal: signal })).ETag;
   await tagCompleted(ctx, { ...target, versionId: done.VersionId }, tags, context, signal);
   completedUpload();
   return { ...result, etag: copyEtag, versionId: done.VersionId, parts: completed.length, uploadId, raw: done };

@@ -96,7 +96,7 @@ export async function runUpload(
     const digest = plan.integrity ? crc32Of(first) : undefined;
     const command = new PutObjectCommand({ ...plan.params, ...target, Body: first, ContentLength: first.length, ContentType: plan.contentType, Metadata: withDigest(plan.metadata, digest) });
     countRequestBody(command, new PartCounter(meter));
-    const put = await ctx.client.send(command, { abortSignal: signal });
+    const put = await ctx.data.send(command, { abortSignal: signal });
     return { bucket: plan.bucket, key: plan.key, size: first.length, etag: put.ETag, versionId: put.VersionId, parts: 1, uploadId: undefined };
   }
 
@@ -138,7 +138,7 @@ export async function runUpload(
       const command = new UploadPartCommand({ ...plan.sseCustomer, ...target, UploadId: uploadId, PartNumber: number, Body: body, ContentLength: body.length, ChecksumCRC32: partCrc32 });
       countRequestBody(command, new PartCounter(meter));
       const part = body;
-      const sent: Promise<void> = ctx.client.send(command, { abortSignal: parts.signal }).then(
+      const sent: Promise<void> = ctx.data.send(command, { abortSignal: parts.signal }).then(
         (answer) => {
           completed[number - 1] = { PartNumber: number, ETag: answer.ETag, ...(partCrc32 === undefined ? {} : { ChecksumCRC32: partCrc32 }) };
           source.release(part); // sent and answered: nothing reads it any more
@@ -195,7 +195,7 @@ export async function runUpload(
 
 /** The ETag of an object just completed, from HeadObject; undefined when that HEAD fails. */
 async function completedEtag(ctx: ClientContext, target: HeadObjectCommandInput, signal: AbortSignal): Promise<string | undefined> {
-  return ctx.client.send(new HeadObjectCommand(target), { abortSignal: signal }).then((head) => head.ETag, () => undefined);
+  return ctx.data.send(new HeadObjectCommand(target), { abortSignal: signal }).then((head) => head.ETag, () => undefined);
 }
 
 /**

@@ -131,7 +131,7 @@ async function fetchRange(
     const before = cursor.position;
     let answered = false;
     try {
-      const answer = await ctx.client.send(
+      const answer = await ctx.data.send(
         new GetObjectCommand({
           ...plan.sseCustomer,
           VersionId: plan.versionId,

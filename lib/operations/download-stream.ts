@@ -91,7 +91,7 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
         for (;;) {
           const before = position;
           try {
-            const answer = await ctx.client.send(
+            const answer = await ctx.data.send(
               new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey), IfMatch: etag, Range: position > 0 ? `bytes=${position}-` : undefined }),
               { abortSignal: signal },
             );

@@ -81,7 +81,7 @@ export function getObject(ctx: ClientContext, bucket: string, key: string, optio
     fromRequest(
       context,
       async (abortSignal) => {
-        const { Body, ...raw } = await ctx.client.send(
+        const { Body, ...raw } = await ctx.data.send(
           new GetObjectCommand({ Bucket: bucket, Key: key, Range: range ?? undefined, IfMatch: options.ifMatch, VersionId: options.versionId, ...sseCustomerFields(options.sseCustomerKey) }),
           { abortSignal },
         );

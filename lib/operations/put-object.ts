@@ -100,7 +100,7 @@ export function putObject(
       fromRequest(context, async (abortSignal) => {
         await ensureAbsent(ctx, { bucket, key, ifNoneMatch: options.ifNoneMatch, sseCustomer: sseCustomerFields(options.sseCustomerKey) }, context, abortSignal);
         const fields = writeFields(options);
-        const raw = await ctx.client.send(
+        const raw = await ctx.data.send(
           new PutObjectCommand({
             ...fields,
             Bucket: bucket,

@@ -3,7 +3,8 @@ import type { Result } from 'ts-results';
 import { s3Error, type ErrorContext, type S3Error } from '../errors';
 import type { BulkEvent } from '../bulk-events';
 import type { RxS3 } from '../rx-s3';
-import type { ClientContext } from '../internal/context';
+import { contextOf, type ClientContext } from '../internal/context';
+import { LeanDataPlane } from '../internal/lean/data-plane';
 import { unlessInvalid } from '../internal/from-command';
 import { runJob, type BulkOptions, type Place, type SyncCompareOptions } from '../internal/bulk/job';
 import { MIN_PART_SIZE } from '../internal/multipart';
@@ -53,7 +54,10 @@ function resolvePlace(ctx: ClientContext, place: SyncPlace, context: ErrorContex
   const problem = checkBucket(place.bucket, context);
   if (problem !== undefined) return problem;
   const other = place.client?.client;
-  const placeCtx: ClientContext = other === undefined || other === ctx.client ? ctx : { client: other, metadataCache: undefined, cleanups: ctx.cleanups };
+  const otherCtx = place.client === undefined ? undefined : contextOf(place.client);
+  const placeCtx: ClientContext = other === undefined || other === ctx.client
+    ? ctx
+    : { client: other, data: otherCtx?.data ?? new LeanDataPlane(other, { mode: 'sdk', ownHandler: true, builtHere: false }), metadataCache: undefined, cleanups: ctx.cleanups };
   return { kind: 's3', ctx: placeCtx, bucket: place.bucket, prefix: folderPrefix(place.prefix) };
 }
 

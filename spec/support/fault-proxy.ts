@@ -19,7 +19,7 @@ export type FaultAction =
   /** Stop reading the request body after `afterBytes` bytes (the sender's socket fills up), and never answer. */
   | { readonly kind: 'stall-request'; readonly afterBytes: number }
   /** Answer this error, as S3 does (an XML body), without passing the request on. */
-  | { readonly kind: 'error'; readonly status: number; readonly code: string }
+  | { readonly kind: 'error'; readonly status: number; readonly code: string; readonly headers?: Readonly<Record<string, string>> }
   /** Forward, then cut the connection (TCP RST) after `afterBytes` bytes of the response body. */
   | { readonly kind: 'reset-response'; readonly afterBytes: number }
   /** Forward, then close the connection cleanly (FIN) after `afterBytes` bytes: a body shorter than announced. */
@@ -28,8 +28,8 @@ export type FaultAction =
   | { readonly kind: 'stall'; readonly afterBytes: number }
   /** Accept the request and never answer. */
   | { readonly kind: 'hang' }
-  /** Forward, with the byte at `atByte` of the response body flipped. */
-  | { readonly kind: 'flip'; readonly atByte: number };
+  /** Forward, with the byte at `atByte` of the response body flipped (past the end: none), and `headers` added to the answer. */
+  | { readonly kind: 'flip'; readonly atByte: number; readonly headers?: Readonly<Record<string, string>> };
 
 /** One rule: which requests, how many of them, and what to do. */
 export interface Fault {
@@ -192,7 +192,7 @@ export class FaultProxy {
       req.resume();
       req.once('end', () => {
         const body = errorXml(action.code, request.url);
-        res.writeHead(action.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': 'FAULTPROXY0001' });
+        res.writeHead(action.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-request-id': 'FAULTPROXY0001', ...action.headers });
         res.end(request.method === 'HEAD' ? undefined : body);
       });
       return;
@@ -248,7 +248,8 @@ export class FaultProxy {
   }
 
   private respond(answer: IncomingMessage, res: ServerResponse, socket: Socket, action: FaultAction | undefined): void {
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.rawHeaders);
+    const extra = action?.kind === 'flip' && action.headers !== undefined ? Object.entries(action.headers).flat() : [];
+    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, [...answer.rawHeaders, ...extra]);
     if (action === undefined || action.kind === 'hang' || action.kind === 'error' || action.kind === 'reset-request' || action.kind === 'stall-request') {
       answer.pipe(res);
       return;

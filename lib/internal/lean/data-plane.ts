@@ -1,0 +1,594 @@
+import { createHash } from 'node:crypto';
+import { request as httpRequest, type Agent as HttpAgent, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
+import { Readable, Transform, pipeline } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type GetObjectCommandOutput,
+  type HeadObjectCommandOutput,
+  type PutObjectCommandOutput,
+  type S3Client,
+  type UploadPartCommandOutput,
+} from '@aws-sdk/client-s3';
+import { getEndpointFromInstructions } from '@smithy/core/endpoints';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { BODY_SLICE, requestBodyCounter } from '../counting-body';
+import { Crc32 } from '../integrity';
+import type { PartCounter } from '../progress';
+import {
+  LEAN_COMMAND_MIDDLEWARE,
+  sdkHandle,
+  dataPlaneMode,
+  endpointRefusal,
+  refusal,
+  watchMiddleware,
+  type ClientFacts,
+  type DataPlaneMode,
+  type PayloadSigning,
+} from './eligibility';
+import { METHOD, keyPath, metadataOf, outputOf, queryString, serialize, serviceError, unknownField, type LeanCommandName, type ResponseMetadata, type WireRequest } from './wire';
+
+/** The commands of the data plane. */
+export type DataCommand = GetObjectCommand | HeadObjectCommand | PutObjectCommand | UploadPartCommand;
+
+/** Options of one data-plane request, as for `client.send`. */
+export interface DataSendOptions {
+  readonly abortSignal?: AbortSignal;
+}
+
+/**
+ * The data plane of a client: HeadObject, GetObject, PutObject and UploadPart. `send` takes the SDK's command and
+ * answers the SDK's output (GetObject's `Body` a Node `Readable` with `transformToByteArray`/`transformToString`)
+ * or rejects with an SDK-shaped error (`name`/`Code` from the XML body; a HEAD's 404 `NotFound`; `$fault`,
+ * `$metadata`), whichever path serves it: call sites never choose. See {@link refusal} for when the SDK does.
+ */
+export interface DataPlane {
+  send(command: GetObjectCommand, options?: DataSendOptions): Promise<GetObjectCommandOutput>;
+  send(command: HeadObjectCommand, options?: DataSendOptions): Promise<HeadObjectCommandOutput>;
+  send(command: PutObjectCommand, options?: DataSendOptions): Promise<PutObjectCommandOutput>;
+  send(command: UploadPartCommand, options?: DataSendOptions): Promise<UploadPartCommandOutput>;
+  send(command: DataCommand, options?: DataSendOptions): Promise<DataOutput>;
+}
+
+/** Any data-plane output. */
+export type DataOutput = GetObjectCommandOutput | HeadObjectCommandOutput | PutObjectCommandOutput | UploadPartCommandOutput;
+
+/** How the data plane of a client is configured. */
+export interface DataPlaneSettings {
+  readonly mode?: DataPlaneMode;
+  readonly payloadSigning?: PayloadSigning;
+  /** The user gave a request handler of their own. */
+  readonly ownHandler: boolean;
+  /** rx-s3 built the client (so every middleware on it at construction is the SDK's or rx-s3's). */
+  readonly builtHere: boolean;
+}
+
+/** Which path served the requests so far, and why the last SDK one went there (for specs and diagnostics). */
+export interface DataPlaneRoutes {
+  lean: number;
+  sdk: number;
+  lastFallback: string | undefined;
+}
+
+/** What the lean path takes from the client's handler and configuration, resolved once. */
+interface Agents {
+  readonly http: HttpAgent;
+  readonly https: HttpsAgent;
+  /** `responseChecksumValidation`: with `WHEN_SUPPORTED` the SDK validates every GET's checksum; so does this path. */
+  readonly validation: string;
+}
+
+interface Resolved {
+  readonly url: URL;
+  readonly region: string;
+  readonly service: string;
+  readonly refused: string | undefined;
+}
+
+/** Why an attempt failed before any answer, on a connection that had served a request before. */
+const STALE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/** Immediate retries of a stale keep-alive connection per request (they do not count against maxAttempts). */
+const STALE_RETRIES = 2;
+/** The SDK corrects its clock when the server's differs by this much (5 minutes). */
+const SKEW_MS = 300_000;
+/** Error bodies read at most this far. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const USER_AGENT = 'rx-s3 (lean data plane)';
+
+function abortError(): Error {
+  return Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+}
+
+/** The lean data plane of one client: see {@link DataPlane}. Built by `RxS3` for its client. */
+export class LeanDataPlane implements DataPlane {
+  /** Which path served the requests so far (for specs and diagnostics). */
+  readonly routes: DataPlaneRoutes = { lean: 0, sdk: 0, lastFallback: undefined };
+  private readonly mode: DataPlaneMode;
+  private readonly payloadSigning: PayloadSigning;
+  private readonly facts: ClientFacts;
+  private readonly originalSend: unknown;
+  private readonly originalHandle: unknown;
+  private agents: Promise<Agents | undefined> | undefined;
+  private readonly endpoints = new Map<string, Promise<Resolved>>();
+  private readonly regions = new Map<string, string>();
+  private readonly signers = new Map<string, SignatureV4>();
+
+  constructor(private readonly client: S3Client, settings: DataPlaneSettings) {
+    this.mode = dataPlaneMode(settings.mode);
+    this.payloadSigning = settings.payloadSigning ?? 'auto';
+    const handler = client.config.requestHandler as { handle?: unknown; constructor?: { name?: string } } | undefined;
+    const sdkHandler = handler?.constructor?.name === 'NodeHttpHandler';
+    this.facts = { ownHandler: settings.ownHandler || !sdkHandler, userMiddleware: undefined, mandatoryMiddleware: undefined };
+    this.originalSend = client.send;
+    this.originalHandle = sdkHandle(handler);
+    if (this.mode !== 'sdk') watchMiddleware(client, settings.builtHere, this.facts);
+  }
+
+  send(command: GetObjectCommand, options?: DataSendOptions): Promise<GetObjectCommandOutput>;
+  send(command: HeadObjectCommand, options?: DataSendOptions): Promise<HeadObjectCommandOutput>;
+  send(command: PutObjectCommand, options?: DataSendOptions): Promise<PutObjectCommandOutput>;
+  send(command: UploadPartCommand, options?: DataSendOptions): Promise<UploadPartCommandOutput>;
+  send(command: DataCommand, options?: DataSendOptions): Promise<DataOutput>;
+  async send(command: DataCommand, options: DataSendOptions = {}): Promise<DataOutput> {
+    const name = commandName(command);
+    const input = command.input as unknown as Readonly<Record<string, unknown>>;
+    const why = name === undefined ? 'not a data-plane command' : this.refusalFor(command, name, input);
+    if (why !== undefined || name === undefined) return this.viaSdk(command, options, why ?? 'unknown command');
+    const agents = await this.agentsOf();
+    if (agents === undefined) return this.viaSdk(command, options, 'the request handler has timeouts or agents the lean path cannot reach');
+    const bucket = input.Bucket as string;
+    const endpoint = await this.endpointOf(bucket);
+    if (endpoint.refused !== undefined) return this.viaSdk(command, options, endpoint.refused);
+    this.routes.lean += 1;
+    try {
+      return await this.run(command, name, input, endpoint, agents, options.abortSignal);
+    } catch (error) {
+      // A GET answered with a checksum this path cannot check (CRC32C, SHA-*, CRC64NVME, or on a 206): the SDK reads it.
+      if ((error as { uncheckable?: boolean }).uncheckable !== true) throw error;
+      this.routes.lean -= 1;
+      return this.viaSdk(command, options, 'the answer carries a checksum the lean path cannot check');
+    }
+  }
+
+  private refusalFor(command: DataCommand, name: LeanCommandName, input: Readonly<Record<string, unknown>>): string | undefined {
+    const handler = this.client.config.requestHandler as { handle?: unknown } | undefined;
+    const own = (command.middlewareStack as { identify(): string[] }).identify();
+    return refusal({
+      mode: this.mode,
+      client: this.facts,
+      sendReplaced: this.client.send !== this.originalSend,
+      handlerReplaced: handler?.handle !== this.originalHandle,
+      commandMiddleware: own.find((id) => !LEAN_COMMAND_MIDDLEWARE.has(id)),
+      unknownField: unknownField(name, input),
+    });
+  }
+
+  private viaSdk(command: DataCommand, options: DataSendOptions, why: string): Promise<DataOutput> {
+    this.routes.sdk += 1;
+    this.routes.lastFallback = why;
+    return (this.client.send as (c: DataCommand, o: DataSendOptions) => Promise<DataOutput>)(command, options);
+  }
+
+  /** The agents of the client's handler (rx-s3's watched ones, or the SDK's defaults), if it has no timeouts of its own. */
+  private agentsOf(): Promise<Agents | undefined> {
+    this.agents ??= (async () => {
+      const handler = this.client.config.requestHandler as { configProvider?: Promise<Record<string, unknown>> };
+      const config = await handler.configProvider;
+      if (config === undefined) return undefined;
+      if (config.requestTimeout !== undefined || config.connectionTimeout !== undefined || config.socketTimeout !== undefined) return undefined;
+      const http = await (config.httpAgentProvider as (() => Promise<HttpAgent>) | undefined)?.();
+      const https = config.httpsAgent as HttpsAgent | undefined;
+      const validation = await this.client.config.responseChecksumValidation();
+      return http === undefined || https === undefined ? undefined : { http, https, validation };
+    })().catch(() => undefined);
+    return this.agents;
+  }
+
+  /** The SDK's own endpoint resolution for a bucket (cached), in the region a redirect told, if any. */
+  private endpointOf(bucket: string): Promise<Resolved> {
+    let found = this.endpoints.get(bucket);
+    if (found === undefined) {
+      if (this.endpoints.size >= 1000) this.endpoints.clear();
+      const region = this.regions.get(bucket);
+      const config = region === undefined ? this.client.config : { ...this.client.config, region: () => Promise.resolve(region) };
+      found = (async (): Promise<Resolved> => {
+        const endpoint = await getEndpointFromInstructions({ Bucket: bucket }, GetObjectCommand as never, config as never);
+        const scheme = (endpoint.properties?.authSchemes as Array<{ signingRegion?: string; signingName?: string }> | undefined)?.[0];
+        return {
+          url: new URL(endpoint.url.href),
+          region: scheme?.signingRegion ?? region ?? (await this.client.config.region()),
+          service: scheme?.signingName ?? 's3',
+          refused: endpointRefusal(endpoint as { properties?: Record<string, unknown>; headers?: Record<string, unknown> }),
+        };
+      })();
+      found.catch(() => this.endpoints.delete(bucket));
+      this.endpoints.set(bucket, found);
+    }
+    return found;
+  }
+
+  private signerFor(region: string, service: string): SignatureV4 {
+    const id = `${region}/${service}`;
+    let signer = this.signers.get(id);
+    if (signer === undefined) {
+      signer = new SignatureV4({
+        credentials: this.client.config.credentials,
+        region,
+        service,
+        sha256: this.client.config.sha256,
+        uriEscapePath: false,
+        applyChecksum: false,
+      });
+      this.signers.set(id, signer);
+    }
+    return signer;
+  }
+
+  /** The retry loop, as the SDK's retry middleware runs it with the client's own retry strategy. */
+  private async run(command: DataCommand, name: LeanCommandName, input: Readonly<Record<string, unknown>>, first: Resolved, agents: Agents, signal: AbortSignal | undefined): Promise<DataOutput> {
+    if (signal?.aborted) throw abortError();
+    const strategy = (await this.client.config.retryStrategy()) as unknown as RetryStrategyV2;
+    let token = await strategy.acquireInitialRetryToken('');
+    const wire = serialize(name, input);
+    const counter = requestBodyCounter(command);
+    let endpoint = first;
+    let attempts = 0;
+    let totalRetryDelay = 0;
+    let stale = 0;
+    let redirected = false;
+    for (;;) {
+      attempts += 1;
+      try {
+        const output = await this.attempt(name, input, wire, endpoint, agents, signal, counter);
+        strategy.recordSuccess(token);
+        output.$metadata.attempts = attempts;
+        output.$metadata.totalRetryDelay = totalRetryDelay;
+        return output as unknown as DataOutput;
+      } catch (thrown) {
+        if (signal?.aborted) throw abortError();
+        const error = asError(thrown);
+        if ((error as { uncheckable?: boolean }).uncheckable === true) throw error;
+        if ((error as { staleSocket?: boolean }).staleSocket === true && stale < STALE_RETRIES) {
+          stale += 1;
+          continue;
+        }
+        const region = (error as { redirectRegion?: string }).redirectRegion;
+        if (region !== undefined && !redirected) {
+          redirected = true;
+          const bucket = input.Bucket as string;
+          this.regions.set(bucket, region);
+          this.endpoints.delete(bucket);
+          endpoint = await this.endpointOf(bucket);
+          if (endpoint.refused === undefined) continue;
+        }
+        try {
+          // The strategy waits its backoff itself (the SDK's middleware races it with the abort signal, as here).
+          token = await abortable(strategy.refreshRetryTokenForRetry(token, { errorType: retryErrorType(error) }), signal);
+        } catch (refused) {
+          if (signal?.aborted) throw abortError();
+          void refused;
+          const withMetadata = error as { $metadata?: Partial<ResponseMetadata> };
+          withMetadata.$metadata = { ...withMetadata.$metadata, attempts, totalRetryDelay };
+          throw error;
+        }
+        const delay = token.getRetryDelay();
+        totalRetryDelay += (token.$retryLog?.acquisitionDelay ?? 0) + delay;
+        if (delay > 0) await sleep(delay, signal);
+      }
+    }
+  }
+
+  /** One attempt: sign, send, and read the answer (a GET's body is handed over, not read). */
+  private async attempt(
+    name: LeanCommandName,
+    input: Readonly<Record<string, unknown>>,
+    wire: WireRequest,
+    endpoint: Resolved,
+    agents: Agents,
+    signal: AbortSignal | undefined,
+    counter: PartCounter | undefined,
+  ): Promise<{ $metadata: ResponseMetadata } & Record<string, unknown>> {
+    const url = endpoint.url;
+    const https = url.protocol === 'https:';
+    const basePath = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+    const path = `${basePath}${keyPath(input.Key as string)}`;
+    const headers: Record<string, string> = { ...wire.headers, host: url.host };
+    const method = METHOD[name];
+    const body = wire.body;
+    if (method === 'PUT') {
+      const bytes = body ?? new Uint8Array(0);
+      headers['content-length'] = String(bytes.length);
+      if (name === 'PutObjectCommand' && headers['content-type'] === undefined) headers['content-type'] = 'application/octet-stream';
+      headers['x-amz-content-sha256'] = this.payloadHash(name, bytes, headers, https);
+    } else {
+      headers['x-amz-content-sha256'] = EMPTY_SHA256;
+      // With WHEN_SUPPORTED the SDK asks every GetObject for its checksum (and validates it): so does this path.
+      if (name === 'GetObjectCommand' && agents.validation === 'WHEN_SUPPORTED') headers['x-amz-checksum-mode'] = 'ENABLED';
+    }
+    const signed = await this.signerFor(endpoint.region, endpoint.service).sign(
+      { method, protocol: url.protocol, hostname: url.hostname, port: url.port === '' ? undefined : Number(url.port), path, query: wire.query, headers, body: undefined },
+      { signingDate: new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)), signingRegion: endpoint.region, signingService: endpoint.service },
+    );
+    const sent = { ...(signed.headers as Record<string, string>), 'user-agent': USER_AGENT } as OutgoingHttpHeaders;
+    const target: RequestOptions = {
+      agent: https ? agents.https : agents.http,
+      protocol: url.protocol,
+      hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+      method,
+      path: `${path}${queryString(wire.query)}`,
+      headers: sent,
+    };
+    if (url.port !== '') target.port = Number(url.port);
+    const { res, closed } = await exchange(https ? httpsRequest : httpRequest, target, body, counter, signal);
+    const status = res.statusCode ?? 0;
+    const metadata = metadataOf(status, res.headers);
+    this.correctClock(res, metadata);
+    if (status >= 300) {
+      // Read to its end (a HEAD's empty one too), so the socket goes back to the pool.
+      const errorBody = await readLimited(res);
+      const error = serviceError(status, res.headers, errorBody, metadata);
+      const redirectRegion = res.headers['x-amz-bucket-region'];
+      if ((status === 301 || status === 307 || status === 400) && typeof redirectRegion === 'string' && (this.client.config as { followRegionRedirects?: boolean }).followRegionRedirects === true) {
+        Object.assign(error, { redirectRegion });
+      }
+      throw error;
+    }
+    const output = outputOf(name, res.headers);
+    if (name !== 'GetObjectCommand') {
+      res.resume();
+      if (!res.complete) await new Promise<void>((resolve, reject) => res.once('end', resolve).once('error', reject));
+      // Answer once the socket is free: the caller's next request then reuses it instead of opening another.
+      await closed;
+      return { ...output, $metadata: metadata };
+    }
+    return { ...output, Body: this.bodyOf(res, input, output, agents), $metadata: metadata };
+  }
+
+  /** `x-amz-content-sha256`: UNSIGNED-PAYLOAD (with a CRC32 checksum header) or the body's SHA-256; see {@link PayloadSigning}. */
+  private payloadHash(name: LeanCommandName, body: Uint8Array, headers: Record<string, string>, https: boolean): string {
+    const unsigned = this.payloadSigning === 'unsigned' || (this.payloadSigning === 'auto' && https);
+    const checksummed = Object.keys(headers).some((h) => h.startsWith('x-amz-checksum-') || h === 'content-md5');
+    if (unsigned && (checksummed || name === 'PutObjectCommand' || https)) {
+      if (!checksummed && name === 'PutObjectCommand') headers['x-amz-checksum-crc32'] = new Crc32().update(body).base64();
+      return 'UNSIGNED-PAYLOAD';
+    }
+    return createHash('sha256').update(body).digest('hex');
+  }
+
+  /** The SDK's clock-skew correction: a server clock 5 minutes or more away from ours becomes the offset. */
+  private correctClock(res: IncomingMessage, metadata: ResponseMetadata): void {
+    const date = res.headers.date;
+    if (date === undefined) return;
+    const server = Date.parse(date);
+    if (Number.isNaN(server)) return;
+    const offset = this.client.config.systemClockOffset ?? 0;
+    if (Math.abs(Date.now() + offset - server) < SKEW_MS) return;
+    this.client.config.systemClockOffset = server - Date.now();
+    if ((res.statusCode ?? 0) >= 300) metadata.clockSkewCorrected = true;
+  }
+
+  /**
+   * The body of a GET, with the SDK's extras. When the SDK would validate the answer's checksum (`ChecksumMode`
+   * ENABLED, or `responseChecksumValidation: WHEN_SUPPORTED`), a whole-object CRC32 is checked as the body ends
+   * (a mismatch fails the stream with the SDK's message); an answer with a checksum this path cannot check is
+   * refused (see {@link uncheckable}) before the body is handed over.
+   */
+  private bodyOf(res: IncomingMessage, input: Readonly<Record<string, unknown>>, output: Record<string, unknown>, agents: Agents): Readable {
+    if (!this.validates(input, agents)) return Object.assign(res, BODY_EXTRAS);
+    const expected = output.ChecksumCRC32;
+    if (typeof expected === 'string' && !expected.includes('-') && res.statusCode === 200) return Object.assign(checking(res, expected), BODY_EXTRAS);
+    if (uncheckable(res)) {
+      res.destroy();
+      throw Object.assign(new Error('the answer carries a checksum the lean path cannot check'), { uncheckable: true });
+    }
+    return Object.assign(res, BODY_EXTRAS);
+  }
+
+  private validates(input: Readonly<Record<string, unknown>>, agents: Agents): boolean {
+    return input.ChecksumMode === 'ENABLED' || agents.validation === 'WHEN_SUPPORTED';
+  }
+}
+
+interface RetryToken {
+  readonly $retryLog?: { acquisitionDelay?: number };
+  getRetryDelay(): number;
+  getRetryCount(): number;
+}
+
+interface RetryStrategyV2 {
+  acquireInitialRetryToken(scope: string): Promise<RetryToken>;
+  refreshRetryTokenForRetry(token: RetryToken, info: { errorType: string }): Promise<RetryToken>;
+  recordSuccess(token: RetryToken): void;
+}
+
+/** How the SDK's retry middleware classifies a failure. */
+function retryErrorType(error: Error): string {
+  const sdkError = error as Parameters<typeof isThrottlingError>[0];
+  if (isThrottlingError(sdkError)) return 'THROTTLING';
+  if (isTransientError(sdkError)) return 'TRANSIENT';
+  if (isServerError(sdkError)) return 'SERVER_ERROR';
+  return 'CLIENT_ERROR';
+}
+
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : Object.assign(new Error(String(thrown)), { cause: thrown });
+}
+
+function commandName(command: DataCommand): LeanCommandName | undefined {
+  if (command instanceof HeadObjectCommand) return 'HeadObjectCommand';
+  if (command instanceof GetObjectCommand) return 'GetObjectCommand';
+  if (command instanceof PutObjectCommand) return 'PutObjectCommand';
+  if (command instanceof UploadPartCommand) return 'UploadPartCommand';
+  return undefined;
+}
+
+/** `promise`, or an AbortError as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+type RequestFn = typeof httpRequest;
+
+/** An answer (headers read), and when its request closed (its keep-alive socket is back in the pool then). */
+interface Exchanged {
+  readonly res: IncomingMessage;
+  readonly closed: Promise<void>;
+}
+
+/**
+ * Sends one request and resolves with its answer (headers read, body not). Aborting destroys the request (and
+ * its answer's body later), which frees the socket; the rejection is the SDK's `AbortError`. A failure before any
+ * answer on a reused keep-alive connection is marked `staleSocket` (retried at once).
+ */
+function exchange(
+  send: RequestFn,
+  options: RequestOptions,
+  body: Uint8Array | undefined,
+  counter: PartCounter | undefined,
+  signal: AbortSignal | undefined,
+): Promise<Exchanged> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req: ClientRequest = send(options);
+    const closed = new Promise<void>((done) => req.once('close', done));
+    const onAbort = (): void => {
+      req.destroy(abortError());
+      reject(abortError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.once('close', () => signal?.removeEventListener('abort', onAbort));
+    req.once('error', (error: NodeJS.ErrnoException) => {
+      if (!answered && req.reusedSocket && STALE_CODES.has(error.code ?? '')) Object.assign(error, { staleSocket: true });
+      reject(error);
+    });
+    req.once('response', (res: IncomingMessage) => {
+      answered = true;
+      resolve({ res, closed });
+    });
+    writeBody(req, body, counter);
+  });
+}
+
+/** Writes a request body, in slices counted as they are handed to the socket when progress is watched. */
+function writeBody(req: ClientRequest, body: Uint8Array | undefined, counter: PartCounter | undefined): void {
+  if (body === undefined || body.length === 0) {
+    req.end();
+    return;
+  }
+  if (counter === undefined) {
+    req.end(body);
+    return;
+  }
+  counter.newAttempt();
+  let offset = 0;
+  const pump = (): void => {
+    while (offset < body.length) {
+      if (req.destroyed) return;
+      const end = Math.min(offset + BODY_SLICE, body.length);
+      const slice = body.subarray(offset, end);
+      offset = end;
+      counter.add(slice.length);
+      if (!req.write(slice)) {
+        req.once('drain', pump);
+        return;
+      }
+    }
+    req.end();
+  };
+  pump();
+}
+
+/** An error answer's body, up to a limit. */
+async function readLimited(res: IncomingMessage): Promise<string> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size <= ERROR_BODY_LIMIT) chunks.push(chunk);
+    }
+  } catch {
+    // A cut error body still has its status: what was read is parsed.
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Whether an answer carries a whole checksum other than CRC32 (or any on a partial answer): the SDK validates those. */
+function uncheckable(res: IncomingMessage): boolean {
+  for (const name of ['x-amz-checksum-crc32', 'x-amz-checksum-crc32c', 'x-amz-checksum-crc64nvme', 'x-amz-checksum-sha1', 'x-amz-checksum-sha256']) {
+    const value = res.headers[name];
+    if (typeof value === 'string' && !value.includes('-')) return true;
+  }
+  return false;
+}
+
+/** The body, passing through, failing at its end unless its CRC32 is `expected` (the SDK's message). */
+function checking(res: IncomingMessage, expected: string): Readable {
+  const crc = new Crc32();
+  const check = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      crc.update(chunk);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      const actual = crc.base64();
+      callback(actual === expected ? null : new Error(`Checksum mismatch: expected "${expected}" but received "${actual}" in response header "x-amz-checksum-crc32".`));
+    },
+  });
+  pipeline(res, check, () => undefined);
+  return check;
+}
+
+/** The SDK's stream extras (sdkStreamMixin) our callers and users may call on a GetObject body. */
+const BODY_EXTRAS = {
+  async transformToByteArray(this: Readable): Promise<Uint8Array> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this as AsyncIterable<Buffer>) chunks.push(chunk);
+    return new Uint8Array(Buffer.concat(chunks));
+  },
+  async transformToString(this: Readable, encoding?: BufferEncoding): Promise<string> {
+    if (encoding === undefined || encoding === 'utf8' || encoding === 'utf-8') return text(this);
+    const chunks: Buffer[] = [];
+    for await (const chunk of this as AsyncIterable<Buffer>) chunks.push(chunk);
+    return Buffer.concat(chunks).toString(encoding);
+  },
+  transformToWebStream(this: Readable): ReadableStream {
+    return Readable.toWeb(this) as ReadableStream;
+  },
+};
+
