@@ -591,8 +591,9 @@ export class RxS3 {
     return this.context.cleanups.flush();
   }
 
-  /** Closes the client's sockets, if rx-s3 built the client (a client passed in is left to its owner). */
+  /** Closes the lean data plane's own sockets, and the client's if rx-s3 built it (a client passed in is left to its owner). */
   destroy(): void {
+    this.context.data.destroy();
     if (this.ownsClient) this.client.destroy();
   }
 }

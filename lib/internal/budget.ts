@@ -211,6 +211,21 @@ export function underBudget(ctx: ClientContext, budget: Budget | undefined): Cli
   // Everything else (config, middleware, destroy) is the real client's. The data plane's own fallback to the SDK
   // goes to the real client: one request takes room once.
   const client = Object.create(real, { send: { value: budgeted((c, o) => (real.send as (c: unknown, o?: unknown) => Promise<unknown>)(c, o)) } }) as S3Client;
-  const data = { send: budgeted((c, o) => ctx.data.send(c as DataCommand, o as DataSendOptions)) } as unknown as DataPlane;
+  const data: DataPlane = {
+    send: budgeted((c, o) => ctx.data.send(c as DataCommand, o as DataSendOptions)) as unknown as DataPlane['send'],
+    // A GET into a file holds its room until its last byte is written; when the lean reader cannot serve it, the
+    // room is given back at once and the caller's `send` takes its own.
+    async getIntoFile(command, target, onWritten, signal) {
+      const input = command.input as unknown as Record<string, unknown>;
+      const release = await budget.acquire(requestBytes(input), signal);
+      if (input.Range === undefined) budget.charge(target.maxBytes ?? 0);
+      try {
+        return await ctx.data.getIntoFile(command, target, onWritten, signal);
+      } finally {
+        release();
+      }
+    },
+    destroy: () => ctx.data.destroy(),
+  };
   return { ...ctx, client, data };
 }

@@ -57,7 +57,7 @@ export const DEFAULT_CONNECT_MS = 10_000;
 /** The default idle timeout: 30 s without a byte sent or received. */
 export const DEFAULT_IDLE_MS = 30_000;
 
-interface SocketLimits {
+export interface SocketLimits {
   readonly connectMs: number;
   readonly idleMs: number;
 }
@@ -158,9 +158,19 @@ function limitsFor(defaults: SocketLimits): SocketLimits {
   return { connectMs: call?.connectMs ?? defaults.connectMs, idleMs: call?.idleMs ?? defaults.idleMs };
 }
 
+/**
+ * The connect and idle limits a request sent now would get from `agent` (the client's defaults, over the call's
+ * own): for connections rx-s3 opens itself, outside the agent (the lean data plane's socket reader). An agent
+ * that is not rx-s3's gets the defaults.
+ */
+export function socketLimitsOf(agent: unknown): SocketLimits {
+  const defaults = agent instanceof WatchedHttpAgent || agent instanceof WatchedHttpsAgent ? agent.defaults : { connectMs: DEFAULT_CONNECT_MS, idleMs: DEFAULT_IDLE_MS };
+  return limitsFor(defaults);
+}
+
 /** The client's HTTP agent: keep-alive (like the SDK's own) plus the watchdogs above on every request. */
 class WatchedHttpAgent extends HttpAgent {
-  constructor(options: AgentOptions, private readonly defaults: SocketLimits) {
+  constructor(options: AgentOptions, readonly defaults: SocketLimits) {
     super(options);
   }
 
@@ -173,7 +183,7 @@ class WatchedHttpAgent extends HttpAgent {
 
 /** The same for https. */
 class WatchedHttpsAgent extends HttpsAgent {
-  constructor(options: HttpsAgentOptions, private readonly defaults: SocketLimits) {
+  constructor(options: HttpsAgentOptions, readonly defaults: SocketLimits) {
     super(options);
   }
 

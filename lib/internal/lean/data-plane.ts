@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { request as httpRequest, type Agent as HttpAgent, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
+import { request as httpRequest, type Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { Readable, Transform, pipeline } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -31,6 +31,8 @@ import {
   type DataPlaneMode,
   type PayloadSigning,
 } from './eligibility';
+import { socketLimitsOf } from '../timeouts';
+import { getIntoFile, SocketPool, type FileTarget } from './socket-reader';
 import { METHOD, keyPath, metadataOf, outputOf, queryString, serialize, serviceError, unknownField, type LeanCommandName, type ResponseMetadata, type WireRequest } from './wire';
 
 /** The commands of the data plane. */
@@ -53,7 +55,26 @@ export interface DataPlane {
   send(command: PutObjectCommand, options?: DataSendOptions): Promise<PutObjectCommandOutput>;
   send(command: UploadPartCommand, options?: DataSendOptions): Promise<UploadPartCommandOutput>;
   send(command: DataCommand, options?: DataSendOptions): Promise<DataOutput>;
+  /**
+   * GetObject straight into a file, on the lean path's allocation-free socket reader (plain-http endpoints): the
+   * body is written at `target.position` with `onWritten(bytes, chunks)` after each write landed (chunks valid
+   * during the call only). Resolves with the output once the body is written; rejects like `send` (an error answer
+   * writes nothing), and a failure after some bytes were written is not retried here: the caller resumes from the
+   * bytes reported. `undefined` (decided before any request) when the lean reader cannot serve it (an https
+   * endpoint, a response checksum to validate, anything {@link refusal} sends to the SDK): the caller uses `send`.
+   */
+  getIntoFile(
+    command: GetObjectCommand,
+    target: FileTarget,
+    onWritten: (bytes: number, chunks: readonly Buffer[]) => void,
+    signal: AbortSignal,
+  ): Promise<FileGetOutput | undefined>;
+  /** Closes the lean path's own connections (the socket reader's pool). */
+  destroy(): void;
 }
+
+/** What {@link DataPlane.getIntoFile} got: GetObject's output without its body (the bytes are in the file). */
+export type FileGetOutput = Omit<GetObjectCommandOutput, 'Body'>;
 
 /** Any data-plane output. */
 export type DataOutput = GetObjectCommandOutput | HeadObjectCommandOutput | PutObjectCommandOutput | UploadPartCommandOutput;
@@ -118,6 +139,8 @@ export class LeanDataPlane implements DataPlane {
   private readonly endpoints = new Map<string, Promise<Resolved>>();
   private readonly regions = new Map<string, string>();
   private readonly signers = new Map<string, SignatureV4>();
+  /** The socket reader's keep-alive connections (downloads into files over plain http). */
+  private readonly sockets = new SocketPool({ maxSockets: 64 });
 
   constructor(private readonly client: S3Client, settings: DataPlaneSettings) {
     this.mode = dataPlaneMode(settings.mode);
@@ -153,6 +176,104 @@ export class LeanDataPlane implements DataPlane {
       if ((error as { uncheckable?: boolean }).uncheckable !== true) throw error;
       this.routes.lean -= 1;
       return this.viaSdk(command, options, 'the answer carries a checksum the lean path cannot check');
+    }
+  }
+
+  async getIntoFile(
+    command: GetObjectCommand,
+    target: FileTarget,
+    onWritten: (bytes: number, chunks: readonly Buffer[]) => void,
+    signal: AbortSignal,
+  ): Promise<FileGetOutput | undefined> {
+    const input = command.input as unknown as Readonly<Record<string, unknown>>;
+    if (this.refusalFor(command, 'GetObjectCommand', input) !== undefined) return undefined;
+    const agents = await this.agentsOf();
+    if (agents === undefined || this.validates(input, agents)) return undefined;
+    const endpoint = await this.endpointOf(input.Bucket as string);
+    if (endpoint.refused !== undefined || endpoint.url.protocol !== 'http:') return undefined;
+    this.routes.lean += 1;
+    return this.runIntoFile(input, endpoint, agents, target, onWritten, signal);
+  }
+
+  destroy(): void {
+    this.sockets.destroy();
+  }
+
+  /**
+   * The retry loop of {@link getIntoFile}: as {@link run}, with the client's retry strategy, for failures before any
+   * byte was written; once bytes are written, a failure goes to the caller (it resumes from there).
+   */
+  private async runIntoFile(
+    input: Readonly<Record<string, unknown>>,
+    endpoint: Resolved,
+    agents: Agents,
+    target: FileTarget,
+    onWritten: (bytes: number, chunks: readonly Buffer[]) => void,
+    signal: AbortSignal,
+  ): Promise<FileGetOutput> {
+    signal.throwIfAborted();
+    const strategy = (await this.client.config.retryStrategy()) as unknown as RetryStrategyV2;
+    let token = await strategy.acquireInitialRetryToken('');
+    const wire = serialize('GetObjectCommand', input);
+    const url = endpoint.url;
+    const basePath = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+    const path = `${basePath}${keyPath(input.Key as string)}`;
+    let attempts = 0;
+    let totalRetryDelay = 0;
+    let stale = 0;
+    for (;;) {
+      attempts += 1;
+      let written = 0;
+      try {
+        const headers: Record<string, string> = { ...wire.headers, host: url.host, 'x-amz-content-sha256': EMPTY_SHA256 };
+        const signed = await this.signerFor(endpoint.region, endpoint.service).sign(
+          { method: 'GET', protocol: url.protocol, hostname: url.hostname, port: url.port === '' ? undefined : Number(url.port), path, query: wire.query, headers, body: undefined },
+          { signingDate: new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)), signingRegion: endpoint.region, signingService: endpoint.service },
+        );
+        const answer = await getIntoFile(
+          this.sockets,
+          {
+            host: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+            port: url.port === '' ? 80 : Number(url.port),
+            path: `${path}${queryString(wire.query)}`,
+            headers: { ...(signed.headers as Record<string, string>), 'user-agent': USER_AGENT },
+          },
+          target,
+          (bytes, chunks) => {
+            written += bytes;
+            onWritten(bytes, chunks);
+          },
+          signal,
+          socketLimitsOf(agents.http),
+        );
+        const metadata = metadataOf(answer.status, answer.headers);
+        this.correctClock(answer.headers, answer.status, metadata);
+        if (answer.status !== 200 && answer.status !== 206) throw serviceError(answer.status, answer.headers, answer.errorBody?.toString('utf8') ?? '', metadata);
+        strategy.recordSuccess(token);
+        return { ...outputOf('GetObjectCommand', answer.headers), $metadata: { ...metadata, attempts, totalRetryDelay } } as FileGetOutput;
+      } catch (thrown) {
+        if (signal.aborted) throw abortError();
+        const error = asError(thrown);
+        const withMetadata = error as { $metadata?: Partial<ResponseMetadata> };
+        if (written > 0) {
+          withMetadata.$metadata = { ...withMetadata.$metadata, attempts, totalRetryDelay };
+          throw error;
+        }
+        if ((error as { reusedSocket?: boolean }).reusedSocket === true && stale < STALE_RETRIES) {
+          stale += 1;
+          continue;
+        }
+        try {
+          token = await abortable(strategy.refreshRetryTokenForRetry(token, { errorType: retryErrorType(error) }), signal);
+        } catch {
+          if (signal.aborted) throw abortError();
+          withMetadata.$metadata = { ...withMetadata.$metadata, attempts, totalRetryDelay };
+          throw error;
+        }
+        const delay = token.getRetryDelay();
+        totalRetryDelay += (token.$retryLog?.acquisitionDelay ?? 0) + delay;
+        if (delay > 0) await sleep(delay, signal);
+      }
     }
   }
 
@@ -328,7 +449,7 @@ export class LeanDataPlane implements DataPlane {
     const { res, closed } = await exchange(https ? httpsRequest : httpRequest, target, body, counter, signal);
     const status = res.statusCode ?? 0;
     const metadata = metadataOf(status, res.headers);
-    this.correctClock(res, metadata);
+    this.correctClock(res.headers, status, metadata);
     if (status >= 300) {
       // Read to its end (a HEAD's empty one too), so the socket goes back to the pool.
       const errorBody = await readLimited(res);
@@ -362,15 +483,15 @@ export class LeanDataPlane implements DataPlane {
   }
 
   /** The SDK's clock-skew correction: a server clock 5 minutes or more away from ours becomes the offset. */
-  private correctClock(res: IncomingMessage, metadata: ResponseMetadata): void {
-    const date = res.headers.date;
+  private correctClock(headers: IncomingHttpHeaders, status: number, metadata: ResponseMetadata): void {
+    const date = one(headers.date);
     if (date === undefined) return;
     const server = Date.parse(date);
     if (Number.isNaN(server)) return;
     const offset = this.client.config.systemClockOffset ?? 0;
     if (Math.abs(Date.now() + offset - server) < SKEW_MS) return;
     this.client.config.systemClockOffset = server - Date.now();
-    if ((res.statusCode ?? 0) >= 300) metadata.clockSkewCorrected = true;
+    if (status >= 300) metadata.clockSkewCorrected = true;
   }
 
   /**
@@ -592,3 +713,7 @@ const BODY_EXTRAS = {
   },
 };
 
+
+function one(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : value?.[0];
+}
