@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -101,7 +102,13 @@ describe('faults: downloadFile and downloadStream', function () {
     const probe = await open(join(dir.path, 'probe'), 'w');
     const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
     await probe.close();
-    const stub = sinon.stub(proto, 'writev').rejects(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' }));
+    const enospc = (): Error => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    // Both ways a download writes: FileHandle.writev (the SDK path) and fs.writev (the lean path's socket reader).
+    const stub = sinon.stub(proto, 'writev').callsFake(() => Promise.reject(enospc()));
+    const lean = sinon.stub(fs, 'writev').callsFake(((...args: unknown[]) => {
+      const callback = args[args.length - 1] as (error: Error) => void;
+      process.nextTick(() => callback(enospc()));
+    }) as unknown as typeof fs.writev);
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => {
       unhandled.push(reason);
@@ -113,6 +120,7 @@ describe('faults: downloadFile and downloadStream', function () {
       await new Promise((resolve) => setTimeout(resolve, 50));
     } finally {
       stub.restore();
+      lean.restore();
       process.off('unhandledRejection', onUnhandled);
     }
     expect(unhandled).to.deep.equal([]);
