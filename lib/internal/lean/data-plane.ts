@@ -644,12 +644,17 @@ function writeBody(req: ClientRequest, body: Uint8Array | undefined, counter: Pa
       const slice = body.subarray(offset, end);
       offset = end;
       counter.add(slice.length);
+      // The last slice ends the request: waiting for a 'drain' first left the request unended when the answer came
+      // in the meantime (over TLS, seen on one part in thirty): its socket then stayed busy until the server closed it.
+      if (offset === body.length) {
+        req.end(slice);
+        return;
+      }
       if (!req.write(slice)) {
         req.once('drain', pump);
         return;
       }
     }
-    req.end();
   };
   pump();
 }
