@@ -492,7 +492,8 @@ export async function main(argv: string[]): Promise<void> {
       const transferSizes = s.real ? options.remoteSizes : options.sizes;
       for (const size of transferSizes) {
         if (want('upload')) groups.push({ id: `${s.name}/upload/${size / MiB}`, kind: 'upload', title: `upload ${size / MiB} MiB`, server: s, peers: has(PEERS.filter((p) => p !== 'curl')), size, count: 0 });
-        if (want('download')) groups.push({ id: `${s.name}/download/${size / MiB}`, kind: 'download', title: `download ${size / MiB} MiB`, server: s, peers: has(PEERS), size, count: 0 });
+        // curl 7.88's --aws-sigv4 is refused by Ceph RGW 16 (403): it is the single-GET reference on the sinks only.
+        if (want('download')) groups.push({ id: `${s.name}/download/${size / MiB}`, kind: 'download', title: `download ${size / MiB} MiB`, server: s, peers: has(PEERS.filter((p) => p !== 'curl' || !s.real)), size, count: 0 });
       }
       const listKeys = q ? 2_000 : s.real ? 5_000 : 20_000;
       if (want('list')) groups.push({ id: `${s.name}/list`, kind: 'list', title: `list ${listKeys.toLocaleString('en')} keys`, server: s, peers: has(['rx', 'rxsdk', 'raw', 'boto3', 'minio']), size: 0, count: listKeys });
