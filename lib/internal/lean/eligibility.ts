@@ -2,13 +2,19 @@ import { S3Client } from '@aws-sdk/client-s3';
 
 /**
  * Which path the data plane (HeadObject, GetObject, PutObject, UploadPart) takes:
- * - `'auto'` (the default): the lean path whenever {@link refusal} finds nothing against it, else the SDK.
+ * - `'auto'` (the default): the lean path whenever the configuration allows it (docs/reliability.md, "The lean data
+ *   plane", lists what sends a request to the SDK), else the SDK.
  * - `'lean'`: the same, except that middleware added to the client's stack does not send the data plane to the
  *   SDK (it is then not run for those four commands). Everything the lean path cannot do still goes to the SDK.
  * - `'sdk'`: every request through the SDK, as before the lean path existed.
  *
  * The environment variable `RXS3_DATA_PLANE` (`auto`, `lean` or `sdk`) replaces the default, for CI lanes; an
  * explicit `dataPlane` option wins over it.
+ *
+ * @example
+ * ```ts
+ * const rx = new RxS3({ dataPlane: 'sdk' }); // every request through the SDK's own stack (your middleware runs)
+ * ```
  */
 export type DataPlaneMode = 'auto' | 'lean' | 'sdk';
 
@@ -23,6 +29,11 @@ export type DataPlaneMode = 'auto' | 'lean' | 'sdk';
  *   Over plain http an on-path attacker able to forge a body with the same CRC32 is not stopped: use it on
  *   networks you trust (it is what makes uploads fast).
  * - `'signed'`: the SHA-256 of the body everywhere.
+ *
+ * @example
+ * ```ts
+ * const rx = new RxS3({ endpoint: 'http://10.0.0.5:9000', forcePathStyle: true, payloadSigning: 'unsigned' }); // a trusted network
+ * ```
  */
 export type PayloadSigning = 'auto' | 'unsigned' | 'signed';
 
