@@ -88,6 +88,8 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
         let digest: Crc32 | undefined;
         let started = false;
         let fruitless = 0;
+        // The last chunk handed to `writeTo`, settled once the writer processed it (and every chunk before it).
+        let lastWrite: Promise<void> = Promise.resolve();
         for (;;) {
           const before = position;
           try {
@@ -111,12 +113,14 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
               position += chunk.length;
               digest?.update(chunk);
               if (writeTo === undefined) emit({ kind: 'data', chunk });
-              else await write(writeTo, chunk, signal);
+              else lastWrite = (await write(writeTo, chunk, signal)).processed;
               meter.add(chunk.length);
             }
             if (total !== undefined && position !== total) {
               throw Object.assign(new Error(`the body ended at byte ${position} of ${total}`), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
             }
+            // Complete means written: the writer has processed every byte (not just buffered the last ones).
+            await lastWrite;
             const actual = digest?.base64();
             if (expected !== undefined && actual !== expected.value) {
               throw s3Error('Integrity', context, `${mismatch(expected, actual ?? '')}: the data emitted is not the object`);
@@ -134,14 +138,28 @@ export function downloadStream(ctx: ClientContext, bucket: string, key: string, 
   );
 }
 
-/** Writes `chunk`, waiting for 'drain' when the writer is full; a failed write is a local failure, never retried. */
-async function write(writer: Writable, chunk: Buffer, signal: AbortSignal): Promise<void> {
+/**
+ * Writes `chunk`, waiting for 'drain' when the writer is full; `processed` settles when the writer has processed
+ * the chunk (its write callback). A failed write is a local failure, never retried.
+ */
+async function write(writer: Writable, chunk: Buffer, signal: AbortSignal): Promise<{ processed: Promise<void> }> {
   try {
     if (writer.destroyed || writer.writableEnded) throw Object.assign(new Error('the writeTo stream is closed'), { code: 'EPIPE' });
-    if (!writer.write(chunk)) await once(writer, 'drain', { signal });
+    let accepted = true;
+    const processed = new Promise<void>((resolve, reject) => {
+      accepted = writer.write(chunk, (error) => (error === undefined || error === null ? resolve() : reject(writeFailure(error))));
+    });
+    processed.catch(() => undefined); // seen where it is awaited; never an unhandled rejection
+    if (!accepted) await once(writer, 'drain', { signal });
+    return { processed };
   } catch (cause) {
     if (signal.aborted) throw cause;
-    const code = (cause as { code?: unknown }).code;
-    throw Object.assign(new Error(`writing to writeTo failed: ${(cause as Error).message}`), { code: typeof code === 'string' ? code : 'EIO', path: 'writeTo', cause });
+    throw writeFailure(cause);
   }
+}
+
+/** A failed write to `writeTo`, as a local failure (`path: 'writeTo'`). */
+function writeFailure(cause: unknown): Error {
+  const code = (cause as { code?: unknown }).code;
+  return Object.assign(new Error(`writing to writeTo failed: ${(cause as Error).message}`), { code: typeof code === 'string' ? code : 'EIO', path: 'writeTo', cause });
 }
