@@ -3,6 +3,8 @@
  * Without a benchmark name it runs `peers`, the whole comparison (`npm run bench`, `npm run bench -- --quick`).
  * Each benchmark is a module exporting `main(argv)`; add new ones to the registry below.
  */
+import { spawnSync } from 'node:child_process';
+
 interface Benchmark {
   readonly summary: string;
   readonly load: () => Promise<{ main(argv: string[]): Promise<void> }>;
@@ -30,6 +32,9 @@ async function run(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  // The jobs run rx-s3 as its users do, compiled (bench/lib/rx.ts): build it from the sources of this run first.
+  const built = spawnSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0) throw new Error('npm run build failed: the benchmarks run the compiled package');
   await (await bench.load()).main(rest);
 }
 

@@ -4,12 +4,13 @@ Node jobs (bench/lib/job.ts).
 
     /usr/bin/python3 bench/jobs/boto3_job.py upload|download|list|head|puts --endpoint URL --bucket B
         [--key K] [--file PATH] [--prefix P] [--count N] [--concurrency N] [--warm-up N] [--object-size BYTES]
-        [--region R] [--path-style true|false]
+        [--region R] [--path-style true|false] [--warm-transfers N]
 
 upload/download are `upload_file` / `download_file` with the default TransferConfig (8 MiB threshold and
 parts, 10 threads); list is the ListObjectsV2 paginator; head is sequential head_object; puts is put_object
 from a thread pool of --concurrency threads (max_pool_connections raised to match). Credentials come from
-S3_ACCESS_KEY / S3_SECRET_KEY. Only the work is timed (not the interpreter start, imports or client set-up).
+S3_ACCESS_KEY / S3_SECRET_KEY. Only the work is timed (not the interpreter start, imports or client set-up, nor
+the --warm-transfers untimed transfers made first).
 """
 import argparse
 import json
@@ -49,6 +50,7 @@ def main():
     p.add_argument('--concurrency', type=int, default=32)
     p.add_argument('--warm-up', type=int, default=20)
     p.add_argument('--object-size', type=int, default=1024)
+    p.add_argument('--warm-transfers', type=int, default=0)
     a = p.parse_args()
 
     config = Config(
@@ -66,6 +68,13 @@ def main():
     if a.op == 'head':
         for _ in range(a.warm_up):
             head()
+    # Untimed transfers first, the same one (a process that has already moved a file), as the Node jobs do.
+    for _ in range(a.warm_transfers if a.op in ('upload', 'download') else 0):
+        if a.op == 'upload':
+            s3.upload_file(a.file, a.bucket, a.key)
+        else:
+            s3.download_file(a.bucket, a.key, a.file)
+            os.remove(a.file)
 
     extra = {}
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)

@@ -19,9 +19,8 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { lastValueFrom, map, mergeMap, reduce, timer } from 'rxjs';
-import { Ok, RxS3 } from '../../lib/index';
 import { runTimed, sdkClient, type JobReport, type OpsArgs } from '../lib/job';
-import { rxConfig } from '../lib/rx';
+import { Ok, RxS3, rxConfig } from '../lib/rx';
 
 const { values: v } = parseArgs({
   options: {

@@ -4,11 +4,11 @@ import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { jobArgs, runTimed, sdkClient } from '../lib/job';
+import { jobArgs, runTransfer, sdkClient } from '../lib/job';
 
 const args = jobArgs();
 const client = sdkClient(args);
-runTimed('raw-download', async () => {
+runTransfer('raw-download', args, 'download', async () => {
   const out = await client.send(new GetObjectCommand({ Bucket: args.bucket, Key: args.key }));
   // In Node the Body is an IncomingMessage (a Readable) with the SDK's helpers mixed in.
   await pipeline(out.Body as Readable, createWriteStream(args.file));

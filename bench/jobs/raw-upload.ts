@@ -2,11 +2,11 @@
 import { Upload } from '@aws-sdk/lib-storage';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { jobArgs, runTimed, sdkClient } from '../lib/job';
+import { jobArgs, runTransfer, sdkClient } from '../lib/job';
 
 const args = jobArgs();
 const client = sdkClient(args);
-runTimed('raw-upload', async () => {
+runTransfer('raw-upload', args, 'upload', async () => {
   const upload = new Upload({ client, params: { Bucket: args.bucket, Key: args.key, Body: createReadStream(args.file) } });
   await upload.done();
   return (await stat(args.file)).size;

@@ -3,9 +3,8 @@
  * S3: both listings streamed and merged, every key found unchanged. Reports keys compared and peak RSS.
  */
 import { lastValueFrom, reduce } from 'rxjs';
-import { RxS3 } from '../../lib/index';
 import { opsArgs, runTimedOps } from '../lib/job';
-import { rxConfig } from '../lib/rx';
+import { RxS3, rxConfig } from '../lib/rx';
 
 const args = opsArgs();
 const rx = new RxS3(rxConfig(args));

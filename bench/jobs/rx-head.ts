@@ -1,8 +1,7 @@
 /** `--count` sequential `getObjectMetadata` of one key (after `--warm-up` untimed ones), each one timed. */
 import { lastValueFrom } from 'rxjs';
-import { RxS3 } from '../../lib/index';
 import { opsArgs, runSequentialOps } from '../lib/job';
-import { rxConfig } from '../lib/rx';
+import { RxS3, rxConfig } from '../lib/rx';
 
 const args = opsArgs();
 const rx = new RxS3(rxConfig(args));

@@ -1,8 +1,7 @@
 /** List every key under `--prefix` with rx-s3's `listObjects` (one `Ok(ObjectPage)` per page), counting keys. */
 import { lastValueFrom, reduce } from 'rxjs';
-import { RxS3 } from '../../lib/index';
 import { opsArgs, runTimedOps } from '../lib/job';
-import { rxConfig } from '../lib/rx';
+import { RxS3, rxConfig } from '../lib/rx';
 
 const args = opsArgs();
 const rx = new RxS3(rxConfig(args));

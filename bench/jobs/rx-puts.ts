@@ -1,8 +1,7 @@
 /** `--count` small `putObject`s under `--prefix`, `--concurrency` in flight through `mergeMap`. */
 import { lastValueFrom, mergeMap, range, reduce } from 'rxjs';
-import { RxS3 } from '../../lib/index';
 import { opsArgs, runTimedOps } from '../lib/job';
-import { rxConfig } from '../lib/rx';
+import { RxS3, rxConfig } from '../lib/rx';
 
 const args = opsArgs();
 const rx = new RxS3(rxConfig(args));

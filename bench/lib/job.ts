@@ -4,7 +4,7 @@
  *
  *   node --import tsx bench/jobs/<job>.ts --endpoint URL --bucket B --key K --file PATH
  *        [--region R] [--path-style true|false] [--part-size BYTES] [--concurrency N]
- *        [--prefix P] [--count N] [--warm-up N] [--object-size BYTES]
+ *        [--prefix P] [--count N] [--warm-up N] [--object-size BYTES] [--warm-transfers N]
  *
  * Transfer jobs take `--key` and `--file`; the request-count jobs (list, head, puts) take `--prefix` or `--key`,
  * `--count`, `--concurrency` and report `ops` (and per-request latencies for the sequential ones).
@@ -12,7 +12,7 @@
  * Credentials come from S3_ACCESS_KEY / S3_SECRET_KEY (not argv, where `ps` shows them).
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { percentile } from './measure';
 
@@ -26,6 +26,8 @@ export interface JobArgs {
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly partSize: number | undefined;
   readonly concurrency: number | undefined;
+  /** Untimed transfers, the same one, before the timed one (`--warm-transfers`, default 0). */
+  readonly warmTransfers: number;
 }
 
 /** The arguments of the request-count jobs (list, head, small puts). */
@@ -70,6 +72,7 @@ function parseJobOptions() {
       'path-style': { type: 'string', default: 'true' },
       'part-size': { type: 'string' }, concurrency: { type: 'string' },
       prefix: { type: 'string' }, count: { type: 'string' }, 'warm-up': { type: 'string' }, 'object-size': { type: 'string' },
+      'warm-transfers': { type: 'string' },
     },
   }).values;
 }
@@ -88,6 +91,7 @@ export function jobArgs(): JobArgs {
     forcePathStyle: v['path-style'] !== 'false',
     credentials: { accessKeyId: process.env.S3_ACCESS_KEY ?? '', secretAccessKey: process.env.S3_SECRET_KEY ?? '' },
     partSize: optionalNumber(v['part-size']), concurrency: optionalNumber(v.concurrency),
+    warmTransfers: Number(v['warm-transfers'] ?? 0),
   };
 }
 
@@ -172,6 +176,27 @@ function summarise(r: OpsResult): Partial<JobReport> {
   const l = r.latenciesMs;
   if (l === undefined || l.length === 0) return { ops: r.ops };
   return { ops: r.ops, latencyMs: { p50: percentile(l, 50), p99: percentile(l, 99), mean: l.reduce((a, b) => a + b, 0) / l.length } };
+}
+
+/**
+ * A transfer job: `args.warmTransfers` untimed runs of `work` (a process that has already moved a file: its code
+ * loaded and compiled, its connections open, its buffers allocated), then the timed one, as {@link runTimed}. A
+ * download's warm-up file is deleted before the timed run, which then writes a new file as the first one did.
+ */
+export function runTransfer(job: string, args: JobArgs, direction: 'upload' | 'download', work: () => Promise<number>, cleanup: () => void = () => undefined): void {
+  const warmUp = async (): Promise<void> => {
+    for (let i = 0; i < args.warmTransfers; i++) {
+      await work();
+      if (direction === 'download') rmSync(args.file, { force: true });
+    }
+  };
+  warmUp()
+    .then(() => runTimed(job, work, cleanup))
+    .catch((err: unknown) => {
+      console.error(`${job} failed in its warm-up:`, err);
+      process.exitCode = 1;
+      cleanup();
+    });
 }
 
 /** Times `work` (which resolves the bytes it moved), prints the report line; any failure exits 1. */

@@ -2,6 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { parallelFileCrc32 } from './digest-workers';
 
 /**
  * End-to-end integrity: the one place for the whole-object digest rx-s3 records at upload and checks at download.
@@ -39,20 +40,20 @@ export function crc32Of(data: Uint8Array): string {
   return new Crc32().update(data).base64();
 }
 
-const READ_SIZE = 1024 * 1024;
-
-/** The digest of the first `size` bytes of an open file, read in 1 MiB slices; stops early when `signal` aborts. */
-export async function fileCrc32(handle: FileHandle, size: number, signal: AbortSignal): Promise<string> {
-  const digest = new Crc32();
-  const buffer = Buffer.allocUnsafe(Math.min(READ_SIZE, Math.max(size, 1)));
-  for (let position = 0; position < size; ) {
-    signal.throwIfAborted();
-    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
-    if (bytesRead === 0) break;
-    digest.update(buffer.subarray(0, bytesRead));
-    position += bytesRead;
-  }
-  return digest.base64();
+/**
+ * The digest of the first `size` bytes of the open file `handle` (at `path`), computed in slices on the digest
+ * workers and this thread at once; stops early when `signal` aborts.
+ */
+export async function fileCrc32(handle: FileHandle, path: string, size: number, signal: AbortSignal): Promise<string> {
+  const stat = await handle.stat();
+  const value = await parallelFileCrc32({
+    path,
+    stat,
+    read: async (buffer, length, position) => (await handle.read(buffer, 0, length, position)).bytesRead,
+  }, size, signal);
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(value >>> 0);
+  return out.toString('base64');
 }
 
 /**
@@ -62,7 +63,7 @@ export async function fileCrc32(handle: FileHandle, size: number, signal: AbortS
 export async function fileMismatch(path: string, size: number, expected: ExpectedDigest, signal: AbortSignal): Promise<string | undefined> {
   const handle = await open(path, 'r');
   try {
-    const actual = await fileCrc32(handle, size, signal);
+    const actual = await fileCrc32(handle, path, size, signal);
     return actual === expected.value ? undefined : mismatch(expected, actual);
   } finally {
     await handle.close();

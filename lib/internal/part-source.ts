@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { s3Error, type ErrorContext } from '../errors';
+import { sharedBuffer } from './digest-workers';
 
 /**
  * Where an upload's bytes come from, one part at a time. Reading is sequential; each part is a buffer taken from
@@ -19,7 +20,8 @@ export interface PartSource {
 /**
  * A few part-sized buffers, reused: an upload holds at most `keep` (parts in flight plus the one being read)
  * instead of allocating, page-faulting and garbage-collecting a fresh buffer per part. This bounds memory at
- * about `partSize x (concurrency + 1)` and saves CPU.
+ * about `partSize x (concurrency + 1)` and saves CPU. The memory is shared (`SharedArrayBuffer`) so that a digest
+ * worker can hash a part where it lies (lib/internal/digest-workers.ts).
  */
 export class PartBuffers {
   private readonly free: Buffer[] = [];
@@ -29,13 +31,13 @@ export class PartBuffers {
   /** A buffer of exactly `length` bytes (a view of a pooled one when one is large enough). */
   take(length: number): Buffer {
     const index = this.free.findIndex((buffer) => buffer.length >= length);
-    if (index < 0) return Buffer.allocUnsafeSlow(length);
+    if (index < 0) return sharedBuffer(length);
     const [buffer] = this.free.splice(index, 1);
     return buffer!.subarray(0, length);
   }
 
   release(part: Buffer): void {
-    // Every buffer handed out owns its whole ArrayBuffer (allocUnsafeSlow), so the view can be widened again.
+    // Every buffer handed out owns its whole (shared) memory, so the view can be widened again.
     const whole = Buffer.from(part.buffer, 0, part.buffer.byteLength);
     this.free.push(whole);
     // Part sizes only grow: keep the largest buffers.

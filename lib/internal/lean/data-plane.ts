@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { request as httpRequest, type Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { Readable, Transform, pipeline } from 'node:stream';
@@ -18,6 +17,7 @@ import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { BODY_SLICE, requestBodyCounter } from '../counting-body';
+import { sha256Hex } from '../digest-workers';
 import { Crc32 } from '../integrity';
 import type { PartCounter } from '../progress';
 import {
@@ -426,7 +426,7 @@ export class LeanDataPlane implements DataPlane {
       const bytes = body ?? new Uint8Array(0);
       headers['content-length'] = String(bytes.length);
       if (name === 'PutObjectCommand' && headers['content-type'] === undefined) headers['content-type'] = 'application/octet-stream';
-      headers['x-amz-content-sha256'] = this.payloadHash(name, bytes, headers, https);
+      headers['x-amz-content-sha256'] = await this.payloadHash(name, bytes, headers, https);
     } else {
       headers['x-amz-content-sha256'] = EMPTY_SHA256;
       // With WHEN_SUPPORTED the SDK asks every GetObject for its checksum (and validates it): so does this path.
@@ -472,14 +472,15 @@ export class LeanDataPlane implements DataPlane {
   }
 
   /** `x-amz-content-sha256`: UNSIGNED-PAYLOAD (with a CRC32 checksum header) or the body's SHA-256; see {@link PayloadSigning}. */
-  private payloadHash(name: LeanCommandName, body: Uint8Array, headers: Record<string, string>, https: boolean): string {
+  private async payloadHash(name: LeanCommandName, body: Uint8Array, headers: Record<string, string>, https: boolean): Promise<string> {
     const unsigned = this.payloadSigning === 'unsigned' || (this.payloadSigning === 'auto' && https);
     const checksummed = Object.keys(headers).some((h) => h.startsWith('x-amz-checksum-') || h === 'content-md5');
     if (unsigned && (checksummed || name === 'PutObjectCommand' || https)) {
       if (!checksummed && name === 'PutObjectCommand') headers['x-amz-checksum-crc32'] = new Crc32().update(body).base64();
       return 'UNSIGNED-PAYLOAD';
     }
-    return createHash('sha256').update(body).digest('hex');
+    // A part in shared memory is hashed on a digest worker, off this thread (lib/internal/digest-workers.ts).
+    return sha256Hex(body);
   }
 
   /** The SDK's clock-skew correction: a server clock 5 minutes or more away from ours becomes the offset. */
