@@ -20,19 +20,29 @@ export const DIGEST_METADATA = 'rxs3-crc32';
 
 /** A running CRC32. */
 export class Crc32 {
-  private value = 0;
+  private crc = 0;
 
   update(chunk: Uint8Array): this {
-    this.value = crc32(chunk, this.value);
+    this.crc = crc32(chunk, this.crc);
     return this;
+  }
+
+  /** The CRC32 so far, as an unsigned 32-bit number. */
+  get value(): number {
+    return this.crc >>> 0;
   }
 
   /** The digest in S3's form: 4 big-endian bytes, base64. */
   base64(): string {
-    const out = Buffer.allocUnsafe(4);
-    out.writeUInt32BE(this.value >>> 0);
-    return out.toString('base64');
+    return crc32Base64(this.crc);
   }
+}
+
+/** A CRC32 in S3's form: 4 big-endian bytes, base64. */
+export function crc32Base64(value: number): string {
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(value >>> 0);
+  return out.toString('base64');
 }
 
 /** The digest of a buffer. */
@@ -51,9 +61,7 @@ export async function fileCrc32(handle: FileHandle, path: string, size: number, 
     stat,
     read: async (buffer, length, position) => (await handle.read(buffer, 0, length, position)).bytesRead,
   }, size, signal);
-  const out = Buffer.allocUnsafe(4);
-  out.writeUInt32BE(value >>> 0);
-  return out.toString('base64');
+  return crc32Base64(value);
 }
 
 /**

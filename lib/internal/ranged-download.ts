@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { isRetryable, s3Error, toS3Error, type ErrorContext } from '../errors';
 import type { ClientContext } from './context';
-import { Crc32, type DigestSource } from './integrity';
+import { crc32Combine } from './digest-workers';
+import { Crc32, crc32Base64, type DigestSource } from './integrity';
 import { writeAt, type WriteCursor } from './file-writer';
 import type { ProgressMeter } from './progress';
 import type { SseCustomerFields } from './sse';
@@ -25,15 +26,20 @@ export interface DownloadPlan {
   readonly sseCustomer?: SseCustomerFields;
   /** Ask for the stored checksum with every GET (`ChecksumMode: 'ENABLED'`). */
   readonly checksumMode?: 'ENABLED';
+  /** Compute the CRC32 of a ranged download as its bytes arrive (one GET always has it), to verify the file. */
+  readonly digest?: boolean;
 }
 
-/** What {@link fetchInto} saw: the requests made, the first answer's digest fields, the CRC32 of a single GET. */
+/** What {@link fetchInto} saw: the requests made, the first answer's digest fields, the CRC32 of the bytes. */
 export interface FetchOutcome {
   /** HTTP requests made, every retry and resume counted. */
   readonly requests: number;
   /** The `x-amz-meta-*` and checksum fields of the first answer (every GET is pinned to one version). */
   readonly answer: DigestSource | undefined;
-  /** The CRC32 of the bytes written, computed as they arrived, when the object came in one GET (with its resumes). */
+  /**
+   * The CRC32 of the bytes written, computed as they arrived: always for one GET (with its resumes), for ranged GETs
+   * when the plan asked for it (each range's, combined in order).
+   */
   readonly crc32: string | undefined;
 }
 
@@ -60,7 +66,8 @@ export function attemptsOf(answerOrFailure: unknown): number {
 /**
  * Fetches the whole object into `handle`, as one GET when it fits in one part, else as ranged GETs of `partSize`
  * with up to `concurrency` in flight, each written at its offset. Resolves with the number of HTTP requests made
- * (every retry and resume counted), the first answer's digest fields, and for one GET the CRC32 of its bytes.
+ * (every retry and resume counted), the first answer's digest fields, and the CRC32 of the bytes (for one GET, and
+ * for ranged GETs with `plan.digest`: no second reading of the file).
  * Rejects on the first range that fails for good, after aborting the others.
  */
 export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: FileHandle, meter: ProgressMeter, signal: AbortSignal): Promise<FetchOutcome> {
@@ -74,6 +81,9 @@ export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: 
     await fetchRange(ctx, plan, handle, { start: 0, end: plan.size - 1 }, meter, signal, context, false, requests, (chunk) => digest.update(chunk));
     return { requests: requests.count, answer: requests.answer, crc32: digest.base64() };
   }
+  // A range's bytes reach its digest in order (a resume starts at the first byte not written): one running CRC32 per
+  // range, combined in the ranges' order at the end.
+  const digests = plan.digest === true ? ranges.map(() => new Crc32()) : undefined;
   const group = new AbortController();
   const stop = (): void => group.abort(signal.reason);
   if (signal.aborted) stop();
@@ -83,9 +93,11 @@ export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: 
     let nextRange = 0;
     const worker = async (): Promise<void> => {
       while (nextRange < ranges.length && !group.signal.aborted) {
-        const range = ranges[nextRange++]!;
+        const index = nextRange++;
+        const range = ranges[index]!;
+        const digest = digests?.[index];
         try {
-          await fetchRange(ctx, plan, handle, range, meter, group.signal, context, true, requests);
+          await fetchRange(ctx, plan, handle, range, meter, group.signal, context, true, requests, digest === undefined ? undefined : (chunk) => digest.update(chunk));
         } catch (cause) {
           failure ??= { cause };
           group.abort(cause);
@@ -98,7 +110,9 @@ export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: 
   }
   if (failure !== undefined) throw failure.cause;
   signal.throwIfAborted();
-  return { requests: requests.count, answer: requests.answer, crc32: undefined };
+  const crc32 = digests === undefined ? undefined
+    : crc32Base64(ranges.reduce((whole, range, i) => crc32Combine(whole, digests[i]!.value, range.end - range.start + 1), 0));
+  return { requests: requests.count, answer: requests.answer, crc32 };
 }
 
 /** The requests of one download so far, and the first answer's digest fields. */

@@ -114,12 +114,14 @@ export function downloadFile(unbudgeted: ClientContext, bucket: string, key: str
       const keepTemp = hold(() => unlink(temp).catch(() => undefined));
       hold(() => handle.close().catch(() => undefined));
       const plan = { bucket, key, size, etag: head.ETag, partSize: options.partSize ?? DEFAULT_PART_SIZE, concurrency: options.concurrency ?? 4, filePath,
-        versionId: options.versionId, sseCustomer: sseCustomerFields(options.sseCustomerKey), checksumMode: options.expect === undefined ? undefined : checksumMode.ChecksumMode };
+        versionId: options.versionId, sseCustomer: sseCustomerFields(options.sseCustomerKey), checksumMode: options.expect === undefined ? undefined : checksumMode.ChecksumMode,
+        // The CRC32 as the bytes arrive, when there is a digest to check (a bulk job learns it from the answers).
+        digest: verify && (options.expect !== undefined || expectedDigest(head) !== undefined) };
       const fetched = await fetchInto(ctx, plan, handle, meter, signal);
       // fetchInto resolves only when every range was written up to its end, into a file created empty here.
       await handle.close();
       const expected = !verify ? undefined : expectedDigest(options.expect === undefined ? head : fetched.answer ?? {});
-      // One GET: its CRC32 was computed as the bytes were written; ranged GETs: the file is read back once.
+      // The CRC32 was computed as the bytes were written; the file is read back only if it was not (none expected).
       const corrupt = expected === undefined ? undefined
         : fetched.crc32 !== undefined ? (fetched.crc32 === expected.value ? undefined : mismatch(expected, fetched.crc32))
         : await fileMismatch(temp, size, expected, signal);

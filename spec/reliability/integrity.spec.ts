@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import type sinon from 'sinon';
+import sinonModule from 'sinon';
 import { toS3Error, type RxS3 } from '../../lib';
 import { bytes, collect, interceptSend, spySend, useBucket, useTempDir } from '../support/fixtures';
 import { makeClient } from '../support/server';
@@ -119,6 +120,27 @@ describe('integrity: a whole-object CRC32 recorded at upload, verified at downlo
       expect((await readFile(join(work, 'out'))).equals(data)).to.equal(true);
     });
   }
+
+  it('downloadFile (ranged GETs) checks the CRC32 as the bytes arrive, each range its own, combined: the file is never read back', async () => {
+    const data = bytes(3 * PART + 11, 8);
+    const source = join(dir.path, 'inline-src');
+    await writeFile(source, data);
+    await collect(fx.rx.uploadFile(fx.bucket, 'inline', source, { partSize: PART }));
+    // The CommonJS module object, the one lib/ calls through (an ES namespace cannot be spied on).
+    const fsPromises = require('node:fs/promises') as typeof import('node:fs/promises');
+    const opened = sinonModule.spy(fsPromises, 'open');
+    let results;
+    try {
+      results = await collect(fx.rx.downloadFile(fx.bucket, 'inline', join(dir.path, 'inline-out'), { partSize: PART, concurrency: 3 }));
+    } finally {
+      opened.restore();
+    }
+    expect(results[results.length - 1]!.ok).to.equal(true);
+    expect((await readFile(join(dir.path, 'inline-out'))).equals(data)).to.equal(true);
+    // The temp file is opened once, to be written ('wx'); a read-back would open it again for reading.
+    const temps = opened.getCalls().filter((c) => String(c.args[0]).endsWith('.rxs3-download'));
+    expect(temps.map((c) => c.args[1])).to.deep.equal(['wx']);
+  });
 
   it('downloadPrefix (sizes from the listing, no HeadObject): a flipped byte is a failed item with Integrity and no file, one GET or ranged', async () => {
     const files = { 'a.bin': bytes(3000, 11), 'b/flip-small.bin': bytes(40_000, 12), 'c/flip-big.bin': bytes(PART + 999, 13), 'd.bin': bytes(10, 14) };
