@@ -71,8 +71,9 @@ export const DIRECT: Network = { problem: undefined, ca: undefined, proxyFor: ()
  * Only `http://` proxies are supported (an `https://` or `socks5://` one is a problem, reported, never ignored).
  */
 export function networkSettings(input: NetworkInput, env: NodeJS.ProcessEnv = process.env): Network {
-  const ca = caOf(input.ca, env);
-  if (typeof ca === 'string') return { ...DIRECT, problem: ca };
+  const found = caOf(input.ca, env);
+  if ('problem' in found) return { ...DIRECT, problem: found.problem };
+  const ca = found.ca;
   if (input.proxy === false) return { ...DIRECT, ca };
   const exclusions = parseNoProxy(envValue(env, 'no_proxy') ?? envValue(env, 'NO_PROXY') ?? '');
   let forHttps: ProxyServer | undefined;
@@ -113,20 +114,20 @@ function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-/** The `ca` option, else `AWS_CA_BUNDLE`'s file; a string is the problem. */
-function caOf(option: unknown, env: NodeJS.ProcessEnv): CaBundle | undefined | string {
+/** The `ca` option, else `AWS_CA_BUNDLE`'s file, or the problem with them. */
+function caOf(option: unknown, env: NodeJS.ProcessEnv): { readonly ca: CaBundle | undefined } | { readonly problem: string } {
   if (option !== undefined) {
     const parts: readonly unknown[] = Array.isArray(option) ? option : [option];
-    if (!parts.every((part) => typeof part === 'string' || Buffer.isBuffer(part))) return 'ca must be PEM text or a Buffer, or an array of them';
-    return option as CaBundle;
+    if (!parts.every((part) => typeof part === 'string' || Buffer.isBuffer(part))) return { problem: 'ca must be PEM text or a Buffer, or an array of them' };
+    return { ca: option as CaBundle };
   }
   const file = envValue(env, 'AWS_CA_BUNDLE');
-  if (file === undefined) return undefined;
+  if (file === undefined) return { ca: undefined };
   try {
-    return readFileSync(file);
+    return { ca: readFileSync(file) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    return `AWS_CA_BUNDLE names ${JSON.stringify(file)}, which cannot be read (${code})`;
+    return { problem: `AWS_CA_BUNDLE names ${JSON.stringify(file)}, which cannot be read (${code})` };
   }
 }
 

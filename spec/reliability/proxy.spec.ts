@@ -303,7 +303,7 @@ describe('proxies and custom CAs', function () {
     it('CONNECT carries Proxy-Authorization; a 407 to it is one Err(AccessDenied), not retried', async () => {
       const guarded = await ForwardProxy.start({ auth: 'bob:pw' });
       try {
-        const rx = client({ endpoint: tls.endpoint, proxy: guarded.url('bob:pw'), ca: tls.cert });
+        const rx = client({ endpoint: tls.endpoint, proxy: guarded.url('bob:pw'), ca: tls.cert.toString('utf8') }); // PEM text
         expectOk(await collect(rx.putObject(fx.bucket, 'tunnel-auth.txt', 'ok')));
         expect(guarded.tunnels[0]?.headers['proxy-authorization']).to.equal(`Basic ${Buffer.from('bob:pw').toString('base64')}`);
         guarded.reset();
