@@ -238,7 +238,9 @@ function runPeer(peer: Peer, s: Server, spec: JobSpec, awsConfig: string): Promi
   const env = pythonEnv(s, awsConfig);
   const nodeEnv: Record<string, string> = {
     S3_ACCESS_KEY: s.target.accessKeyId, S3_SECRET_KEY: s.target.secretAccessKey,
-    ...(s.caFile === undefined ? {} : { NODE_EXTRA_CA_CERTS: s.caFile }),
+    // rx-s3 reads AWS_CA_BUNDLE (it would otherwise take the environment's, which replaces Node's list and its
+    // NODE_EXTRA_CA_CERTS); the SDK and minio-js read NODE_EXTRA_CA_CERTS.
+    ...(s.caFile === undefined ? {} : { NODE_EXTRA_CA_CERTS: s.caFile, AWS_CA_BUNDLE: s.caFile }),
   };
   switch (peer) {
     case 'rx':

@@ -277,6 +277,7 @@ function serviceKind(code: string | undefined, status: number | undefined, conte
     case 404:
       return context.key === undefined ? 'NoSuchBucket' : 'NoSuchKey';
     case 403:
+    case 407: // S3 never answers 407: a proxy on the way asks for credentials
       return 'AccessDenied';
     case 412:
       return 'PreconditionFailed';
@@ -297,6 +298,10 @@ function describeServiceError(
   sdkMessage: string,
 ): string {
   const target = context.key === undefined ? `s3://${context.bucket ?? ''}` : `s3://${context.bucket ?? ''}/${context.key}`;
+  if (status === 407) {
+    const said = /proxy/i.test(sdkMessage) ? sdkMessage : 'a proxy answered 407 Proxy Authentication Required';
+    return `${said} (${target}): give the proxy's user and password in its URL (http://user:password@host:port)`;
+  }
   switch (kind) {
     case 'NoSuchKey':
       return `${target} does not exist`;

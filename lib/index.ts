@@ -74,6 +74,7 @@ export type { DownloadStreamOptions } from './operations/download-stream';
 export type { UploadOptions } from './internal/upload-options';
 export type { MetadataCacheOptions } from './internal/metadata-cache';
 export type { CallOptions, TimeoutOptions } from './internal/timeouts';
+export type { CaBundle } from './internal/network';
 export type { DataPlaneMode, PayloadSigning } from './internal/lean/eligibility';
 export { Budget, type BudgetOptions } from './internal/budget';
 export type { BulkOptions, SyncCompareOptions } from './internal/bulk/job';

@@ -35,6 +35,7 @@ import type { DataPlaneMode, PayloadSigning } from './internal/lean/eligibility'
 import { Cleanups } from './internal/cleanups';
 import { clientFor, configProblem } from './internal/config-check';
 import { MetadataCache, type MetadataCacheOptions } from './internal/metadata-cache';
+import { DIRECT, networkSettings, type CaBundle, type Network } from './internal/network';
 import { watchedHandlerOptions, type CallOptions, type TimeoutOptions } from './internal/timeouts';
 import { copyObject, type CopyObjectOptions } from './operations/copy-object';
 import { createBucket, type CreateBucketOptions } from './operations/create-bucket';
@@ -137,6 +138,44 @@ export interface RxS3Options {
    * a network you trust); `'signed'` the SHA-256 everywhere.
    */
   readonly payloadSigning?: PayloadSigning;
+  /**
+   * The forward proxy requests go through: an `http://[user:password@]host[:port]` URL (`http://` may be left out),
+   * or `false` for none. Left out, the environment decides as for curl and the AWS CLI: `HTTPS_PROXY` for https
+   * endpoints, `HTTP_PROXY` for http ones (lower-case names first), `NO_PROXY` for the hosts that go direct
+   * (`*`, host names matching their subdomains too, `host:port`, IP addresses, CIDR blocks); with a URL here,
+   * `NO_PROXY` still applies. The environment is read once, when the client is built. Only `http://` proxies
+   * are supported.
+   *
+   * Both data paths (the lean one and the SDK's) use it: an https request goes in a `CONNECT` tunnel with TLS to
+   * the endpoint over it, a plain-http one in absolute form; a user and password in the URL are sent as
+   * `Proxy-Authorization` (Basic). The client's `timeouts` apply through it (a proxy that never answers is a
+   * connect timeout, retried, then `Err(Timeout)`); a proxy's refusal is an `Err` (407: `AccessDenied`, code
+   * `ProxyAuthenticationRequired`; a 5xx is retried). A URL that cannot be used (a typo, `https://` or `socks5://`)
+   * does not throw: every operation emits `Err(InvalidInput)` (code `InvalidConfiguration`) and sends nothing. The
+   * SDK for JavaScript itself reads no proxy variables. Applies to the client rx-s3 builds, not to a `client` or a
+   * `clientConfig.requestHandler` of your own, nor to the SDK's credential providers (STS, SSO, IMDS).
+   *
+   * @example
+   * ```ts
+   * const rx = new RxS3({ proxy: 'http://alice:s3cret@proxy.corp:3128' }); // AWS S3 through the company proxy
+   * const local = new RxS3({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, proxy: false }); // ignore HTTPS_PROXY
+   * ```
+   */
+  readonly proxy?: string | false;
+  /**
+   * The certificate authorities https endpoints are checked against (PEM text or bytes, or several), instead of
+   * Node's default list (see {@link CaBundle}). Left out, the file `AWS_CA_BUNDLE` names is read when the client is
+   * built, as the AWS CLI does (the SDK for JavaScript does not read it); a file that cannot be read is
+   * `Err(InvalidInput)` (code `InvalidConfiguration`) on every operation, never a throw. Applies to the client
+   * rx-s3 builds (both data paths), not to a `client` or a `clientConfig.requestHandler` of your own.
+   *
+   * @example
+   * ```ts
+   * import { readFileSync } from 'node:fs';
+   * const rx = new RxS3({ endpoint: 'https://minio.lan:9000', forcePathStyle: true, ca: readFileSync('./minio-ca.pem') });
+   * ```
+   */
+  readonly ca?: CaBundle;
 }
 
 /**
@@ -173,12 +212,14 @@ export class RxS3 {
     this.ownsClient = options.client === undefined;
     // Never throws for a mistyped option: a configuration that cannot work gives a client whose every operation
     // emits the problem as its one Err(InvalidInput), before any request is sent.
-    this.client = options.client ?? clientFor(clientConfig(options), configProblem({
+    const network = networkOf(options);
+    this.client = options.client ?? clientFor(configWith(options, network), configProblem({
       endpoint: options.endpoint ?? options.clientConfig?.endpoint,
       region: options.region ?? options.clientConfig?.region,
       credentials: options.credentials ?? options.clientConfig?.credentials,
       maxAttempts: options.maxAttempts ?? options.clientConfig?.maxAttempts,
       metadataCache: options.metadataCache,
+      network: network.problem,
     }));
     const cache = options.metadataCache;
     this.context = {
@@ -600,7 +641,9 @@ export class RxS3 {
 
 /**
  * The `S3Client` configuration for {@link RxS3Options}: the one place the defaults for third-party servers live.
- * A pure function (no client is built, nothing is sent); `new RxS3(options)` uses it when it builds its own client.
+ * No client is built and nothing is sent; the environment is read for the proxy and the CAs (`HTTPS_PROXY`,
+ * `HTTP_PROXY`, `NO_PROXY`, `AWS_CA_BUNDLE`: see `proxy` and `ca`), and a problem with them fails every request of
+ * the client as `Err(InvalidInput)` rather than throwing. `new RxS3(options)` uses it when it builds its own client.
  *
  * @example
  * ```ts
@@ -611,13 +654,24 @@ export class RxS3 {
  * ```
  */
 export function clientConfig(options: RxS3Options): S3ClientConfig {
+  return configWith(options, networkOf(options));
+}
+
+/** The proxy and CA settings of the options (and the environment), for the handler rx-s3 builds (none with a `client` or handler of the user's). */
+function networkOf(options: RxS3Options): Network {
+  if (options.client !== undefined || options.clientConfig?.requestHandler !== undefined) return DIRECT;
+  return networkSettings({ proxy: options.proxy, ca: options.ca });
+}
+
+/** {@link clientConfig} with the network settings resolved. */
+function configWith(options: RxS3Options, network: Network): S3ClientConfig {
   const custom = options.endpoint !== undefined;
   const defined = <T extends object>(o: T): Partial<T> =>
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
     ...(custom ? { region: 'us-east-1', requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
-    // rx-s3's timeouts live in the agents of the SDK's usual handler, unless a handler of your own is given.
-    requestHandler: options.clientConfig?.requestHandler ?? watchedHandlerOptions(options.timeouts),
+    // rx-s3's timeouts, proxy and CAs live in the agents of the SDK's usual handler, unless a handler of your own is given.
+    requestHandler: options.clientConfig?.requestHandler ?? watchedHandlerOptions(options.timeouts, network),
     ...options.clientConfig,
     ...defined({
       endpoint: options.endpoint,

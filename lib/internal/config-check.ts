@@ -13,6 +13,8 @@ export interface ConfigInput {
   readonly credentials?: unknown;
   readonly maxAttempts?: unknown;
   readonly metadataCache?: unknown;
+  /** The problem with the proxy or CA settings, found when they were resolved (`networkSettings`). */
+  readonly network?: string;
 }
 
 /** A DNS label, as the SDK checks regions (it would otherwise fail late, or throw from the constructor on ''). */
@@ -52,7 +54,7 @@ export function configProblem(options: ConfigInput): string | undefined {
     }
     if (ttlMs !== undefined && !(typeof ttlMs === 'number' && ttlMs >= 0 && !Number.isNaN(ttlMs))) return `metadataCache.ttlMs must be a number of milliseconds from 0, got ${String(ttlMs)}`;
   }
-  return undefined;
+  return options.network;
 }
 
 /**

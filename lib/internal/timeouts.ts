@@ -1,8 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpAgent, type AgentOptions, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from 'node:https';
-import type { Socket } from 'node:net';
-import type { ErrorContext, S3Error } from '../errors';
+import { createConnection, type NetConnectOpts, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { CONFIGURATION_ERROR, type ErrorContext, type S3Error } from '../errors';
+import { DIRECT, type Network } from './network';
+import { openTunnel, toAbsoluteForm } from './proxy-wire';
 import { checkCount, firstProblem } from './validate';
 
 /**
@@ -152,6 +156,8 @@ function watch(req: ClientRequest, limits: SocketLimits): void {
 }
 
 type AddRequest = (this: HttpAgent, req: ClientRequest, options: unknown) => void;
+type CreateSocket = (this: HttpAgent, req: ClientRequest, options: unknown, cb: unknown) => void;
+type OnCreate = (error: Error | null, socket?: Duplex) => void;
 
 function limitsFor(defaults: SocketLimits): SocketLimits {
   const call = callLimits.getStore();
@@ -168,42 +174,159 @@ export function socketLimitsOf(agent: unknown): SocketLimits {
   return limitsFor(defaults);
 }
 
-/** The client's HTTP agent: keep-alive (like the SDK's own) plus the watchdogs above on every request. */
+/**
+ * Whether a connection to `host:port` must go through `agent` rather than a socket rx-s3 opens itself (the lean
+ * data plane's socket reader): rx-s3's agent sends it through a proxy, or has a proxy or CA problem to report. Node's
+ * own `Agent` (the SDK's default) connects directly: false. Any other agent (a proxy agent of the user's...) may
+ * do anything: true.
+ */
+export function needsAgent(agent: unknown, secure: boolean, host: string, port: number): boolean {
+  if (agent instanceof WatchedHttpAgent || agent instanceof WatchedHttpsAgent) {
+    return agent.network.problem !== undefined || agent.network.proxyFor(secure, host, port) !== undefined;
+  }
+  const plain = agent instanceof HttpAgent && (agent.constructor === HttpAgent || agent.constructor === HttpsAgent);
+  return !plain;
+}
+
+/** Where the agent's `createSocket` leaves the request a connection is made for. */
+const REQUEST = Symbol('rxS3Request');
+
+/** The per-request options the agents see (the fields they read). */
+interface ConnectOptions {
+  host?: string | null;
+  hostname?: string | null;
+  port?: number | string | null;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  noDelay?: boolean;
+  secureContext?: SecureContext;
+  [REQUEST]?: ClientRequest;
+}
+
+/** The limits `addRequest` gave each request (for the connect timeout of a proxy tunnel). */
+const requestLimits = new WeakMap<ClientRequest, SocketLimits>();
+
+function targetOf(options: ConnectOptions, defaultPort: number): { host: string; port: number } {
+  const host = options.host ?? options.hostname ?? 'localhost';
+  const port = options.port === undefined || options.port === null || options.port === '' ? defaultPort : Number(options.port);
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
+}
+
+/** What every request of an agent with a configuration problem fails with: `InvalidInput` (`InvalidConfiguration`). */
+function configurationError(problem: string): Error {
+  return Object.assign(new Error(`invalid RxS3 configuration: ${problem}`), { name: CONFIGURATION_ERROR });
+}
+
+/**
+ * The client's HTTP agent: keep-alive (like the SDK's own) plus the watchdogs above on every request, and the
+ * client's proxy: a request to a proxied target is sent in absolute form to the proxy (see {@link toAbsoluteForm}).
+ */
 class WatchedHttpAgent extends HttpAgent {
-  constructor(options: AgentOptions, readonly defaults: SocketLimits) {
+  constructor(options: AgentOptions, readonly defaults: SocketLimits, readonly network: Network) {
     super(options);
   }
 
   /** Node's (undocumented) hook for every request the agent serves; runs in the request's async context. */
-  addRequest(req: ClientRequest, options: unknown): void {
+  addRequest(req: ClientRequest, options: ConnectOptions): void {
     watch(req, limitsFor(this.defaults));
+    const target = targetOf(options, 80);
+    const proxy = this.network.problem === undefined ? this.network.proxyFor(false, target.host, target.port) : undefined;
+    if (proxy !== undefined) toAbsoluteForm(req, target, proxy);
     (HttpAgent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
   }
-}
 
-/** The same for https. */
-class WatchedHttpsAgent extends HttpsAgent {
-  constructor(options: HttpsAgentOptions, readonly defaults: SocketLimits) {
-    super(options);
-  }
-
-  addRequest(req: ClientRequest, options: unknown): void {
-    watch(req, limitsFor(this.defaults));
-    (HttpsAgent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
+  override createConnection(options: ConnectOptions, oncreate: OnCreate): Duplex | undefined {
+    if (this.network.problem !== undefined) {
+      process.nextTick(oncreate, configurationError(this.network.problem));
+      return undefined;
+    }
+    const target = targetOf(options, 80);
+    const proxy = this.network.proxyFor(false, target.host, target.port);
+    if (proxy === undefined) return createConnection(options as NetConnectOpts);
+    // The request (in absolute form) goes to the proxy; the watchdogs see this socket connect as any other.
+    return createConnection({ host: proxy.host, port: proxy.port, keepAlive: options.keepAlive, keepAliveInitialDelay: options.keepAliveInitialDelay, noDelay: options.noDelay });
   }
 }
 
 /**
- * The `requestHandler` options of an `S3Client` with rx-s3's timeouts: agents that watch every request. The SDK
- * builds its usual `NodeHttpHandler` from them.
+ * The same for https, with the client's CAs (one TLS context, built at the first connection), and its proxy: a
+ * connection to a proxied target is a `CONNECT` tunnel (see {@link openTunnel}) with TLS over it, kept alive and
+ * reused per target like any other. The connect timeout covers the connection to the proxy and its answer.
  */
-export function watchedHandlerOptions(timeouts: TimeoutOptions | undefined): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+class WatchedHttpsAgent extends HttpsAgent {
+  private context: SecureContext | undefined;
+
+  constructor(options: HttpsAgentOptions, readonly defaults: SocketLimits, readonly network: Network) {
+    super(options);
+  }
+
+  addRequest(req: ClientRequest, options: unknown): void {
+    const limits = limitsFor(this.defaults);
+    requestLimits.set(req, limits);
+    watch(req, limits);
+    (HttpsAgent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
+  }
+
+  /** Node's (undocumented) step before `createConnection`: the one place that knows which request a connection is for. */
+  createSocket(req: ClientRequest, options: ConnectOptions, cb: unknown): void {
+    (HttpsAgent.prototype as unknown as { createSocket: CreateSocket }).createSocket.call(this, req, { ...options, [REQUEST]: req }, cb);
+  }
+
+  override createConnection(options: ConnectOptions, oncreate: OnCreate): Duplex | undefined {
+    const network = this.network;
+    if (network.problem !== undefined) {
+      process.nextTick(oncreate, configurationError(network.problem));
+      return undefined;
+    }
+    if (network.ca !== undefined) {
+      this.context ??= createSecureContext({ ca: network.ca as string | Buffer | Array<string | Buffer> });
+      options.secureContext = this.context;
+    }
+    const target = targetOf(options, 443);
+    const proxy = network.proxyFor(true, target.host, target.port);
+    const tls = (more: { socket?: Duplex }): Duplex =>
+      (HttpsAgent.prototype.createConnection as (this: HttpsAgent, o: unknown) => Duplex).call(this, { ...options, ...more });
+    if (proxy === undefined) return tls({});
+    const req = options[REQUEST];
+    const limits = (req === undefined ? undefined : requestLimits.get(req)) ?? limitsFor(this.defaults);
+    let timer: NodeJS.Timeout | undefined;
+    const cancel = openTunnel({ proxy, ...target, keepAlive: options.keepAlive, keepAliveInitialDelay: options.keepAliveInitialDelay, noDelay: options.noDelay }, (error, socket) => {
+      clearTimeout(timer);
+      if (req !== undefined) delete (req as { destroy?: unknown }).destroy;
+      if (error !== undefined || socket === undefined) oncreate(error ?? new Error('no tunnel'));
+      else oncreate(null, tls({ socket }));
+    });
+    if (limits.connectMs > 0) {
+      timer = setTimeout(() => cancel(timeoutError(`could not connect through the proxy ${proxy.shown} within ${limits.connectMs} ms`)), limits.connectMs);
+    }
+    // A request destroyed while its tunnel is opening (an abort) has no socket to destroy yet: close the tunnel too,
+    // so its error and 'close' come now rather than when the proxy answers.
+    if (req !== undefined) {
+      const destroy = req.destroy.bind(req);
+      Object.defineProperty(req, 'destroy', {
+        configurable: true,
+        writable: true,
+        value: (error?: Error) => {
+          cancel(error ?? Object.assign(new Error('the request was destroyed while its proxy tunnel was opening'), { code: 'ECONNABORTED' }));
+          return destroy(error);
+        },
+      });
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The `requestHandler` options of an `S3Client` with rx-s3's timeouts, proxy and CAs: agents that watch every
+ * request. The SDK builds its usual `NodeHttpHandler` from them.
+ */
+export function watchedHandlerOptions(timeouts: TimeoutOptions | undefined, network: Network = DIRECT): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
   const defaults: SocketLimits = {
     connectMs: timeouts?.connectMs ?? DEFAULT_CONNECT_MS,
     idleMs: timeouts?.idleMs ?? DEFAULT_IDLE_MS,
   };
   const agent = { keepAlive: true, maxSockets: 50 };
-  return { httpAgent: new WatchedHttpAgent(agent, defaults), httpsAgent: new WatchedHttpsAgent(agent, defaults) };
+  return { httpAgent: new WatchedHttpAgent(agent, defaults, network), httpsAgent: new WatchedHttpsAgent(agent, defaults, network) };
 }
 
 /** Checks timeout values (whole milliseconds, 0 or more) before any request: the first problem, or undefined. */

@@ -157,3 +157,14 @@ rx.deleteObjects('b', ['k'], { timeouts: { idleMs: 500 } });
 rx.sync({ from: './a', to: { bucket: 'b' }, timeouts: { deadlineMs: 60_000 } });
 // @ts-expect-error a misspelt timeout does not compile
 rx.getBucketMetadata('b', { timeouts: { deadline: 1 } });
+
+// Proxy and CAs: a URL or false; PEM text or bytes, or several.
+import type { CaBundle } from '../../lib';
+new RxS3({ proxy: 'http://user:pass@proxy.corp:3128', ca: Buffer.from('PEM') });
+new RxS3({ proxy: false, ca: ['PEM one', Buffer.from('PEM two')] });
+const bundle: CaBundle = 'PEM';
+void bundle;
+// @ts-expect-error `proxy: true` is not a setting: a URL, or false for none
+new RxS3({ proxy: true });
+// @ts-expect-error a CA is PEM text or bytes, not a path object
+new RxS3({ ca: { path: './ca.pem' } });

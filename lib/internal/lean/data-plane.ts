@@ -31,7 +31,7 @@ import {
   type DataPlaneMode,
   type PayloadSigning,
 } from './eligibility';
-import { socketLimitsOf } from '../timeouts';
+import { needsAgent, socketLimitsOf } from '../timeouts';
 import { getIntoFile, SocketPool, type FileTarget } from './socket-reader';
 import { METHOD, keyPath, metadataOf, outputOf, queryString, serialize, serviceError, unknownField, type LeanCommandName, type ResponseMetadata, type WireRequest } from './wire';
 
@@ -61,7 +61,8 @@ export interface DataPlane {
    * during the call only). Resolves with the output once the body is written; rejects like `send` (an error answer
    * writes nothing), and a failure after some bytes were written is not retried here: the caller resumes from the
    * bytes reported. `undefined` (decided before any request) when the lean reader cannot serve it (an https
-   * endpoint, a response checksum to validate, anything {@link refusal} sends to the SDK): the caller uses `send`.
+   * endpoint, one reached through a proxy, a response checksum to validate, anything {@link refusal} sends to the
+   * SDK): the caller uses `send`.
    */
   getIntoFile(
     command: GetObjectCommand,
@@ -191,6 +192,8 @@ export class LeanDataPlane implements DataPlane {
     if (agents === undefined || this.validates(input, agents)) return undefined;
     const endpoint = await this.endpointOf(input.Bucket as string);
     if (endpoint.refused !== undefined || endpoint.url.protocol !== 'http:') return undefined;
+    // The reader opens its own sockets: a target the agent reaches through a proxy (or cannot reach) goes through it.
+    if (needsAgent(agents.http, false, hostOf(endpoint.url), portOf(endpoint.url))) return undefined;
     this.routes.lean += 1;
     return this.runIntoFile(input, endpoint, agents, target, onWritten, signal);
   }
@@ -233,8 +236,8 @@ export class LeanDataPlane implements DataPlane {
         const answer = await getIntoFile(
           this.sockets,
           {
-            host: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-            port: url.port === '' ? 80 : Number(url.port),
+            host: hostOf(url),
+            port: portOf(url),
             path: `${path}${queryString(wire.query)}`,
             headers: { ...(signed.headers as Record<string, string>), 'user-agent': USER_AGENT },
           },
@@ -719,6 +722,16 @@ const BODY_EXTRAS = {
   },
 };
 
+
+/** A URL's host as a connection takes it (an IPv6 address without brackets). */
+function hostOf(url: URL): string {
+  return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+}
+
+/** A plain-http URL's port. */
+function portOf(url: URL): number {
+  return url.port === '' ? 80 : Number(url.port);
+}
 
 function one(value: string | readonly string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : value?.[0];
