@@ -137,6 +137,35 @@ export interface RxS3Options {
    * a network you trust); `'signed'` the SHA-256 everywhere.
    */
   readonly payloadSigning?: PayloadSigning;
+  /**
+   * Downloads into files over https (`downloadFile` in ranges) decrypt on worker threads: Node's TLS socket decrypts
+   * one 16 KiB record per read on the thread that owns it, so with every range on the main thread the download is
+   * bound to one core. `true` (the default) starts min(available parallelism, 4) threads on the first such download,
+   * each with its own keep-alive connections (trusting what the client's https agent trusts: `ca`,
+   * `NODE_EXTRA_CA_CERTS`, `rejectUnauthorized`); a number sets how many; `false` or `0` keeps those downloads on
+   * node:https on the main thread. The environment variable `RXS3_TLS_WORKERS` (`0`, or a count) replaces the
+   * default. The threads never keep the process alive, and `destroy()` ends them. Only the lean data plane uses them;
+   * a download that fits in one GET stays on the main thread (its checksum is computed from the bytes there).
+   *
+   * @example
+   * ```ts
+   * const rx = new RxS3({ endpoint: 'https://s3.example.com', tlsWorkers: 2 });
+   * rx.downloadFile('backups', 'db.dump', './db.dump').subscribe((r) => r.err && console.error(r.val.message));
+   * ```
+   */
+  readonly tlsWorkers?: boolean | number;
+  /**
+   * Certificate authorities to trust for https endpoints, instead of Node's bundled ones (PEM text or buffers), on
+   * the connections of the client rx-s3 builds (both data paths). `NODE_EXTRA_CA_CERTS` adds to Node's bundled ones
+   * without this. Ignored with a `client` or a `clientConfig.requestHandler` of your own.
+   *
+   * @example
+   * ```ts
+   * import { readFileSync } from 'node:fs';
+   * const rx = new RxS3({ endpoint: 'https://minio.internal:9000', forcePathStyle: true, ca: readFileSync('./internal-ca.pem') });
+   * ```
+   */
+  readonly ca?: string | Buffer | ReadonlyArray<string | Buffer>;
 }
 
 /**
@@ -186,6 +215,7 @@ export class RxS3 {
       data: new LeanDataPlane(this.client, {
         mode: options.dataPlane,
         payloadSigning: options.payloadSigning,
+        tlsWorkers: options.tlsWorkers,
         ownHandler: options.client === undefined && options.clientConfig?.requestHandler !== undefined,
         builtHere: options.client === undefined,
       }),
@@ -617,7 +647,7 @@ export function clientConfig(options: RxS3Options): S3ClientConfig {
   return {
     ...(custom ? { region: 'us-east-1', requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
     // rx-s3's timeouts live in the agents of the SDK's usual handler, unless a handler of your own is given.
-    requestHandler: options.clientConfig?.requestHandler ?? watchedHandlerOptions(options.timeouts),
+    requestHandler: options.clientConfig?.requestHandler ?? watchedHandlerOptions(options.timeouts, options.ca),
     ...options.clientConfig,
     ...defined({
       endpoint: options.endpoint,

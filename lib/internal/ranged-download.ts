@@ -141,7 +141,7 @@ async function fetchRange(
         Range: ranged || cursor.position > range.start ? `bytes=${cursor.position}-${range.end}` : undefined,
       });
       // The lean path's socket reader writes the body straight into the file, when it can serve the request.
-      const direct = await ctx.data.getIntoFile(command, { fd: handle.fd, position: cursor.position, path: plan.filePath, maxBytes: end - cursor.position }, (bytes, chunks) => {
+      const direct = await ctx.data.getIntoFile(command, { fd: handle.fd, position: cursor.position, path: plan.filePath, maxBytes: end - cursor.position, wantsChunks: onChunk !== undefined }, (bytes, chunks) => {
         cursor.position += bytes;
         meter.add(bytes);
         if (onChunk !== undefined) for (const chunk of chunks) onChunk(chunk);

@@ -195,15 +195,16 @@ class WatchedHttpsAgent extends HttpsAgent {
 
 /**
  * The `requestHandler` options of an `S3Client` with rx-s3's timeouts: agents that watch every request. The SDK
- * builds its usual `NodeHttpHandler` from them.
+ * builds its usual `NodeHttpHandler` from them. `ca`: the certificate authorities the https agent trusts.
  */
-export function watchedHandlerOptions(timeouts: TimeoutOptions | undefined): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+export function watchedHandlerOptions(timeouts: TimeoutOptions | undefined, ca?: string | Buffer | ReadonlyArray<string | Buffer>): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
   const defaults: SocketLimits = {
     connectMs: timeouts?.connectMs ?? DEFAULT_CONNECT_MS,
     idleMs: timeouts?.idleMs ?? DEFAULT_IDLE_MS,
   };
   const agent = { keepAlive: true, maxSockets: 50 };
-  return { httpAgent: new WatchedHttpAgent(agent, defaults), httpsAgent: new WatchedHttpsAgent(agent, defaults) };
+  const tls = ca === undefined ? {} : { ca: typeof ca === 'string' || Buffer.isBuffer(ca) ? ca : [...ca] };
+  return { httpAgent: new WatchedHttpAgent(agent, defaults), httpsAgent: new WatchedHttpsAgent({ ...agent, ...tls }, defaults) };
 }
 
 /** Checks timeout values (whole milliseconds, 0 or more) before any request: the first problem, or undefined. */

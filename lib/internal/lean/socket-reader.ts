@@ -37,6 +37,11 @@ export interface FileTarget {
   readonly path: string;
   /** The most bytes the body may have: a longer one fails (before any write, when its length says so). */
   readonly maxBytes?: number;
+  /**
+   * The caller reads the bytes `onWritten` hands over (a checksum of a whole object): only a reader on this thread
+   * can serve it (the TLS reader threads hand over none).
+   */
+  readonly wantsChunks?: boolean;
 }
 
 /** Counters of the process's reads and writes, for benchmarks and tests (cheap: a few increments per read). */
