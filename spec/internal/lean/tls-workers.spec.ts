@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { open, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { lastValueFrom, type Subscription } from 'rxjs';
 import type { DownloadEvent, Result, RxS3, RxS3Options, S3Error } from '../../../lib';
+import { isRetryable, toS3Error } from '../../../lib/errors';
 import { contextOf } from '../../../lib/internal/context';
 import type { LeanDataPlane } from '../../../lib/internal/lean/data-plane';
 import { tlsWorkerCounters } from '../../../lib/internal/lean/tls-workers';
@@ -116,7 +118,7 @@ describe('the lean data plane over TLS: downloads into files on worker threads',
     expect(tlsWorkerCounters.requests - before).to.equal(sdkLane ? 0 : 5);
   });
 
-  it('the reset comes back from the thread as ECONNRESET, after the bytes before it were written and reported', async function () {
+  it("a cut connection's error comes back from the thread with its code, after the bytes before it were written and reported", async function () {
     if (sdkLane) this.skip();
     const rx = client();
     const handle = await open(join(dir.path, 'direct.out'), 'w');
@@ -129,13 +131,46 @@ describe('the lean data plane over TLS: downloads into files on worker threads',
           written += n;
           expect(chunks).to.have.length(0);
         }, new AbortController().signal)
-        .then(() => undefined, (error: unknown) => error as { code?: string; $metadata?: { attempts?: number } });
-      expect(failure?.code).to.equal('ECONNRESET');
+        .then(() => undefined, (error: unknown) => error as { code?: string; message?: string; $metadata?: { attempts?: number } });
+      // A reset reaches a TLS socket as ECONNRESET, or (when it came while the reader was paused) as the stream's end.
+      expect(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE'], failure?.message).to.include(failure?.code);
       expect(failure?.$metadata?.attempts).to.equal(1);
       expect(written).to.be.within(1, 2 * MiB);
       const got = await readFile(join(dir.path, 'direct.out'));
       expect(got.length).to.equal(written);
       expect(got.equals(twenty.subarray(0, written))).to.equal(true);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('a refused connection comes back from the thread as ECONNREFUSED (syscall connect), after the retries, and maps as over http', async function () {
+    if (sdkLane) this.skip();
+    const closed = await new Promise<number>((resolve) => {
+      const probe = createServer();
+      probe.listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const handle = await open(join(dir.path, 'refused.out'), 'w');
+    try {
+      const failures: Array<{ code?: string; syscall?: string; $metadata?: { attempts?: number } } | undefined> = [];
+      for (const endpoint of [`https://127.0.0.1:${closed}`, `http://127.0.0.1:${closed}`]) {
+        const rx = client({ endpoint });
+        const command = new GetObjectCommand({ Bucket: fx.bucket, Key: 'twenty', Range: 'bytes=0-99' });
+        failures.push(await dataOf(rx)
+          .getIntoFile(command, { fd: handle.fd, position: 0, path: 'refused.out', maxBytes: 100 }, () => undefined, new AbortController().signal)
+          .then(() => undefined, (error: unknown) => error as { code?: string; syscall?: string; $metadata?: { attempts?: number } }));
+      }
+      const [tls, http] = failures;
+      expect(tls?.code).to.equal('ECONNREFUSED');
+      expect(tls?.syscall).to.equal('connect');
+      expect(tls?.$metadata?.attempts).to.equal(3);
+      const context = { operation: 'downloadFile', bucket: fx.bucket, key: 'twenty' };
+      const [a, b] = [toS3Error(tls, context), toS3Error(http, context)];
+      expect({ kind: a.kind, code: a.code, retryable: isRetryable(a) }).to.deep.equal({ kind: b.kind, code: b.code, retryable: isRetryable(b) });
+      expect(a.kind).to.equal('Network');
     } finally {
       await handle.close();
     }
