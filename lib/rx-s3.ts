@@ -163,6 +163,24 @@ export interface RxS3Options {
    */
   readonly proxy?: string | false;
   /**
+   * Downloads into files over https (`downloadFile` in ranges) decrypt on worker threads: Node's TLS socket decrypts
+   * one 16 KiB record per read on the thread that owns it, so with every range on the main thread the download is
+   * bound to one core. `true` (the default) starts one thread per core but one (at least one, at most four: the
+   * server or the rest of the application needs a core too; measured best here) on the first such download,
+   * each with its own keep-alive connections (trusting what the client's https agent trusts: `ca`,
+   * `NODE_EXTRA_CA_CERTS`, `rejectUnauthorized`); a number sets how many; `false` or `0` keeps those downloads on
+   * node:https on the main thread. The environment variable `RXS3_TLS_WORKERS` (`0`, or a count) replaces the
+   * default. The threads never keep the process alive, and `destroy()` ends them. Only the lean data plane uses them;
+   * a verified download gets the CRC32 of each write from the thread that wrote it.
+   *
+   * @example
+   * ```ts
+   * const rx = new RxS3({ endpoint: 'https://s3.example.com', tlsWorkers: 2 });
+   * rx.downloadFile('backups', 'db.dump', './db.dump').subscribe((r) => r.err && console.error(r.val.message));
+   * ```
+   */
+  readonly tlsWorkers?: boolean | number;
+  /**
    * The certificate authorities https endpoints are checked against (PEM text or bytes, or several), instead of
    * Node's default list (see {@link CaBundle}). Left out, the file `AWS_CA_BUNDLE` names is read when the client is
    * built, as the AWS CLI does (the SDK for JavaScript does not read it); a file that cannot be read is
@@ -227,6 +245,7 @@ export class RxS3 {
       data: new LeanDataPlane(this.client, {
         mode: options.dataPlane,
         payloadSigning: options.payloadSigning,
+        tlsWorkers: options.tlsWorkers,
         ownHandler: options.client === undefined && options.clientConfig?.requestHandler !== undefined,
         builtHere: options.client === undefined,
       }),

@@ -4,8 +4,9 @@ import { mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { useBucket, useTempDir } from './support/fixtures';
+import { bytes, useBucket, useTempDir } from './support/fixtures';
 import { server } from './support/server';
+import { TlsFront } from './support/tls-front';
 
 const run = promisify(execFile);
 const root = resolve(__dirname, '..');
@@ -72,7 +73,7 @@ describe('the packed package (npm pack), installed into a fresh project', functi
   });
 
   it('ships the built code, its sources, the docs, LICENSE and CHANGELOG, and nothing that cannot run from the package', () => {
-    for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'docs/guide.md']) {
+    for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/internal/lean/tls-worker.js', 'docs/guide.md']) {
       expect(files, file).to.include(file);
     }
     // Examples and specs import the repository's own lib/ and spec/ helpers: they run only from a checkout.
@@ -113,6 +114,40 @@ describe('the packed package (npm pack), installed into a fresh project', functi
       expect(JSON.parse(stdout.trim())).to.deep.equal({ put: true, body: 'from the package', ok: 'function', err: true, empty: true });
     });
   }
+
+  it('downloads in ranges over https on its TLS worker threads (the compiled worker module), trusting NODE_EXTRA_CA_CERTS', async () => {
+    const s = server();
+    const front = await TlsFront.start(s.endpoint);
+    try {
+      const ca = join(dir.path, 'front-ca.pem');
+      await writeFile(ca, front.ca);
+      const data = bytes(12 * 1024 * 1024, 7);
+      await writeFile(join(dir.path, 'tls.in'), data);
+      const consumer = `const { RxS3 } = require('rx-s3');
+const { lastValueFrom } = require('rxjs');
+const { tlsWorkerCounters } = require(require('node:path').join(require.resolve('rx-s3'), '..', 'internal', 'lean', 'tls-workers.js'));
+(async () => {
+  const rx = new RxS3({ endpoint: process.env.E, forcePathStyle: true, region: process.env.R, credentials: { accessKeyId: process.env.A, secretAccessKey: process.env.S } });
+  const up = await lastValueFrom(rx.uploadFile(process.env.B, 'tls.bin', process.env.IN, { partSize: 5 * 1024 * 1024 }));
+  const down = await lastValueFrom(rx.downloadFile(process.env.B, 'tls.bin', process.env.OUT, { partSize: 5 * 1024 * 1024 }));
+  console.log(JSON.stringify({ up: up.ok, down: down.ok || down.val.message, requests: tlsWorkerCounters.requests }));
+})();`;
+      await writeFile(join(project, 'tls.cjs'), consumer);
+      const { stdout } = await run(process.execPath, ['tls.cjs'], {
+        cwd: project,
+        env: {
+          ...process.env, E: front.endpoint, R: s.region, A: s.accessKeyId, S: s.secretAccessKey, B: fx.bucket, IN: join(dir.path, 'tls.in'), OUT: join(dir.path, 'tls.out'),
+          NODE_EXTRA_CA_CERTS: ca, RXS3_DATA_PLANE: 'auto', RXS3_TLS_WORKERS: '2', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          // An AWS_CA_BUNDLE (this machine's names the system list) would replace Node's list, and with it the extra CA.
+          AWS_CA_BUNDLE: '',
+        },
+      });
+      expect(JSON.parse(stdout.trim())).to.deep.equal({ up: true, down: true, requests: 3 });
+      expect((await readFile(join(dir.path, 'tls.out'))).equals(data)).to.equal(true);
+    } finally {
+      await front.stop();
+    }
+  });
 
   it('its rx-s3 bin runs from the package', async () => {
     const { stdout } = await run(process.execPath, [join(project, 'node_modules', 'rx-s3', 'dist', 'cli', 'main.js'), '--help'], { cwd: project });

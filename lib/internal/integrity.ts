@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { parallelFileCrc32 } from './digest-workers';
+import { crc32Combine, parallelFileCrc32 } from './digest-workers';
 
 /**
  * End-to-end integrity: the one place for the whole-object digest rx-s3 records at upload and checks at download.
@@ -24,6 +24,12 @@ export class Crc32 {
 
   update(chunk: Uint8Array): this {
     this.crc = crc32(chunk, this.crc);
+    return this;
+  }
+
+  /** Continues with bytes whose own CRC32 is `crc` (computed elsewhere, a reader thread): `length` of them. */
+  append(crc: number, length: number): this {
+    this.crc = crc32Combine(this.crc, crc, length);
     return this;
   }
 

@@ -78,7 +78,7 @@ export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: 
   if (ranges.length <= 1) {
     // Every byte handed to the writer is written in order (a resume starts at the first byte not written).
     const digest = new Crc32();
-    await fetchRange(ctx, plan, handle, { start: 0, end: plan.size - 1 }, meter, signal, context, false, requests, (chunk) => digest.update(chunk));
+    await fetchRange(ctx, plan, handle, { start: 0, end: plan.size - 1 }, meter, signal, context, false, requests, digest);
     return { requests: requests.count, answer: requests.answer, crc32: digest.base64() };
   }
   // A range's bytes reach its digest in order (a resume starts at the first byte not written): one running CRC32 per
@@ -95,9 +95,8 @@ export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: 
       while (nextRange < ranges.length && !group.signal.aborted) {
         const index = nextRange++;
         const range = ranges[index]!;
-        const digest = digests?.[index];
         try {
-          await fetchRange(ctx, plan, handle, range, meter, group.signal, context, true, requests, digest === undefined ? undefined : (chunk) => digest.update(chunk));
+          await fetchRange(ctx, plan, handle, range, meter, group.signal, context, true, requests, digests?.[index]);
         } catch (cause) {
           failure ??= { cause };
           group.abort(cause);
@@ -136,7 +135,7 @@ async function fetchRange(
   context: ErrorContext,
   ranged: boolean,
   requests: RequestLog,
-  onChunk?: (chunk: Buffer) => void,
+  digest?: Crc32,
 ): Promise<void> {
   const cursor: WriteCursor = { position: range.start };
   const end = range.end + 1;
@@ -155,10 +154,14 @@ async function fetchRange(
         Range: ranged || cursor.position > range.start ? `bytes=${cursor.position}-${range.end}` : undefined,
       });
       // The lean path's socket reader writes the body straight into the file, when it can serve the request.
-      const direct = await ctx.data.getIntoFile(command, { fd: handle.fd, position: cursor.position, path: plan.filePath, maxBytes: end - cursor.position }, (bytes, chunks) => {
+      // The range's digest gets the chunks written, or from a TLS reader thread their CRC32, in order either way.
+      const target = { fd: handle.fd, position: cursor.position, path: plan.filePath, maxBytes: end - cursor.position, wantsCrc32: digest !== undefined };
+      const direct = await ctx.data.getIntoFile(command, target, (bytes, chunks, crc32) => {
         cursor.position += bytes;
         meter.add(bytes);
-        if (onChunk !== undefined) for (const chunk of chunks) onChunk(chunk);
+        if (digest === undefined) return;
+        if (crc32 !== undefined) digest.append(crc32, bytes);
+        else for (const chunk of chunks) digest.update(chunk);
       }, signal);
       const answer = direct ?? (await ctx.data.send(command, { abortSignal: signal }));
       answered = true;
@@ -167,7 +170,7 @@ async function fetchRange(
       if ('Body' in answer) {
         await writeAt(handle, plan.filePath, answer.Body as Readable, cursor, end, (bytes, chunk) => {
           meter.add(bytes);
-          onChunk?.(chunk);
+          digest?.update(chunk);
         }, context);
       }
       if (cursor.position !== end) {

@@ -5,7 +5,7 @@ import { createConnection, type NetConnectOpts, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { CONFIGURATION_ERROR, type ErrorContext, type S3Error } from '../errors';
-import { DIRECT, type Network } from './network';
+import { DIRECT, type CaBundle, type Network } from './network';
 import { openTunnel, toAbsoluteForm } from './proxy-wire';
 import { checkCount, firstProblem } from './validate';
 
@@ -186,6 +186,11 @@ export function needsAgent(agent: unknown, secure: boolean, host: string, port: 
   }
   const plain = agent instanceof HttpAgent && (agent.constructor === HttpAgent || agent.constructor === HttpsAgent);
   return !plain;
+}
+
+/** The CAs rx-s3's https agent trusts (the client's `ca` or AWS_CA_BUNDLE), kept apart from its options; else undefined. */
+export function agentCa(agent: unknown): CaBundle | undefined {
+  return agent instanceof WatchedHttpsAgent ? agent.network.ca : undefined;
 }
 
 /** Where the agent's `createSocket` leaves the request a connection is made for. */

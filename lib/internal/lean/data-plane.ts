@@ -31,8 +31,9 @@ import {
   type DataPlaneMode,
   type PayloadSigning,
 } from './eligibility';
-import { needsAgent, socketLimitsOf } from '../timeouts';
-import { getIntoFile, SocketPool, type FileTarget } from './socket-reader';
+import { agentCa, needsAgent, socketLimitsOf } from '../timeouts';
+import { getIntoFile, SocketPool, type FileTarget, type GetIntoFileResult, type SignedGet, type SocketLimits, type WrittenCallback } from './socket-reader';
+import { TlsWorkerPool, tlsWorkerCount, workerTlsOptions } from './tls-workers';
 import { METHOD, keyPath, metadataOf, outputOf, queryString, serialize, serviceError, unknownField, type LeanCommandName, type ResponseMetadata, type WireRequest } from './wire';
 
 /** The commands of the data plane. */
@@ -56,21 +57,22 @@ export interface DataPlane {
   send(command: UploadPartCommand, options?: DataSendOptions): Promise<UploadPartCommandOutput>;
   send(command: DataCommand, options?: DataSendOptions): Promise<DataOutput>;
   /**
-   * GetObject straight into a file, on the lean path's allocation-free socket reader (plain-http endpoints): the
-   * body is written at `target.position` with `onWritten(bytes, chunks)` after each write landed (chunks valid
-   * during the call only). Resolves with the output once the body is written; rejects like `send` (an error answer
+   * GetObject straight into a file, on the lean path's allocation-free socket reader (plain-http endpoints; over
+   * https the same reader on TLS worker threads, for a target that does not want the chunks): the body is written at
+   * `target.position` with `onWritten(bytes, chunks)` after each write landed (chunks valid during the call only,
+   * none from the worker threads). Resolves with the output once the body is written; rejects like `send` (an error answer
    * writes nothing), and a failure after some bytes were written is not retried here: the caller resumes from the
    * bytes reported. `undefined` (decided before any request) when the lean reader cannot serve it (an https
-   * endpoint, one reached through a proxy, a response checksum to validate, anything {@link refusal} sends to the
-   * SDK): the caller uses `send`.
+   * endpoint without the worker threads, one reached through a proxy, a response checksum to validate, anything
+   * {@link refusal} sends to the SDK): the caller uses `send`.
    */
   getIntoFile(
     command: GetObjectCommand,
     target: FileTarget,
-    onWritten: (bytes: number, chunks: readonly Buffer[]) => void,
+    onWritten: WrittenCallback,
     signal: AbortSignal,
   ): Promise<FileGetOutput | undefined>;
-  /** Closes the lean path's own connections (the socket reader's pool). */
+  /** Closes the lean path's own connections (the socket reader's pool) and ends its TLS worker threads. */
   destroy(): void;
 }
 
@@ -84,6 +86,8 @@ export type DataOutput = GetObjectCommandOutput | HeadObjectCommandOutput | PutO
 export interface DataPlaneSettings {
   readonly mode?: DataPlaneMode;
   readonly payloadSigning?: PayloadSigning;
+  /** TLS reader threads for downloads into files over https: see `RxS3Options.tlsWorkers`. */
+  readonly tlsWorkers?: boolean | number;
   /** The user gave a request handler of their own. */
   readonly ownHandler: boolean;
   /** rx-s3 built the client (so every middleware on it at construction is the SDK's or rx-s3's). */
@@ -142,10 +146,15 @@ export class LeanDataPlane implements DataPlane {
   private readonly signers = new Map<string, SignatureV4>();
   /** The socket reader's keep-alive connections (downloads into files over plain http). */
   private readonly sockets = new SocketPool({ maxSockets: 64 });
+  /** How many TLS reader threads downloads into files over https get (0: none, node:https then). */
+  private readonly tlsThreads: number;
+  /** Those threads (made on the first such download); null when the https agent has options they cannot honour. */
+  private tlsPool: TlsWorkerPool | null | undefined;
 
   constructor(private readonly client: S3Client, settings: DataPlaneSettings) {
     this.mode = dataPlaneMode(settings.mode);
     this.payloadSigning = settings.payloadSigning ?? 'auto';
+    this.tlsThreads = tlsWorkerCount(settings.tlsWorkers);
     const handler = client.config.requestHandler as { handle?: unknown; constructor?: { name?: string } } | undefined;
     const sdkHandler = handler?.constructor?.name === 'NodeHttpHandler';
     this.facts = { ownHandler: settings.ownHandler || !sdkHandler, userMiddleware: undefined, mandatoryMiddleware: undefined };
@@ -183,7 +192,7 @@ export class LeanDataPlane implements DataPlane {
   async getIntoFile(
     command: GetObjectCommand,
     target: FileTarget,
-    onWritten: (bytes: number, chunks: readonly Buffer[]) => void,
+    onWritten: WrittenCallback,
     signal: AbortSignal,
   ): Promise<FileGetOutput | undefined> {
     const input = command.input as unknown as Readonly<Record<string, unknown>>;
@@ -191,15 +200,38 @@ export class LeanDataPlane implements DataPlane {
     const agents = await this.agentsOf();
     if (agents === undefined || this.validates(input, agents)) return undefined;
     const endpoint = await this.endpointOf(input.Bucket as string);
-    if (endpoint.refused !== undefined || endpoint.url.protocol !== 'http:') return undefined;
-    // The reader opens its own sockets: a target the agent reaches through a proxy (or cannot reach) goes through it.
-    if (needsAgent(agents.http, false, hostOf(endpoint.url), portOf(endpoint.url))) return undefined;
+    if (endpoint.refused !== undefined) return undefined;
+    const reader = await this.fileReader(endpoint.url, agents);
+    if (reader === undefined) return undefined;
     this.routes.lean += 1;
-    return this.runIntoFile(input, endpoint, agents, target, onWritten, signal);
+    return this.runIntoFile(input, endpoint, agents, target, onWritten, signal, reader);
   }
 
   destroy(): void {
     this.sockets.destroy();
+    this.tlsPool?.destroy();
+  }
+
+  /**
+   * The reader of a GET into a file: the socket reader over http; over https its TLS worker threads, unless they
+   * are off or the https agent has options they cannot honour; else none (`send`).
+   */
+  private async fileReader(url: URL, agents: Agents): Promise<FileReader | undefined> {
+    // The readers open their own sockets: a target the agent reaches through a proxy (or cannot reach) goes through it.
+    const secure = url.protocol === 'https:';
+    if (needsAgent(secure ? agents.https : agents.http, secure, hostOf(url), portOf(url))) return undefined;
+    if (url.protocol === 'http:') return (request, t, onWritten, signal, limits) => getIntoFile(this.sockets, request, t, onWritten, signal, limits);
+    if (url.protocol !== 'https:' || this.tlsThreads === 0) return undefined;
+    if (this.tlsPool === undefined) {
+      // The agent's TLS options, and the client's CAs (`ca`, AWS_CA_BUNDLE), which rx-s3's agent keeps apart.
+      const options = agents.https.options as Readonly<Record<string, unknown>>;
+      const ca = agentCa(agents.https);
+      const tls = workerTlsOptions(ca === undefined ? options : { ...options, ca });
+      this.tlsPool = tls === undefined ? null : new TlsWorkerPool(this.tlsThreads, tls);
+    }
+    const pool = this.tlsPool;
+    if (pool === null || !(await pool.ready())) return undefined;
+    return (request, t, onWritten, signal, limits) => pool.getIntoFile(request, t, onWritten, signal, limits);
   }
 
   /**
@@ -211,8 +243,9 @@ export class LeanDataPlane implements DataPlane {
     endpoint: Resolved,
     agents: Agents,
     target: FileTarget,
-    onWritten: (bytes: number, chunks: readonly Buffer[]) => void,
+    onWritten: WrittenCallback,
     signal: AbortSignal,
+    reader: FileReader,
   ): Promise<FileGetOutput> {
     signal.throwIfAborted();
     const strategy = (await this.client.config.retryStrategy()) as unknown as RetryStrategyV2;
@@ -233,8 +266,7 @@ export class LeanDataPlane implements DataPlane {
           { method: 'GET', protocol: url.protocol, hostname: url.hostname, port: url.port === '' ? undefined : Number(url.port), path, query: wire.query, headers, body: undefined },
           { signingDate: new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)), signingRegion: endpoint.region, signingService: endpoint.service },
         );
-        const answer = await getIntoFile(
-          this.sockets,
+        const answer = await reader(
           {
             host: hostOf(url),
             port: portOf(url),
@@ -242,12 +274,12 @@ export class LeanDataPlane implements DataPlane {
             headers: { ...(signed.headers as Record<string, string>), 'user-agent': USER_AGENT },
           },
           target,
-          (bytes, chunks) => {
+          (bytes, chunks, crc32) => {
             written += bytes;
-            onWritten(bytes, chunks);
+            onWritten(bytes, chunks, crc32);
           },
           signal,
-          socketLimitsOf(agents.http),
+          socketLimitsOf(url.protocol === 'https:' ? agents.https : agents.http),
         );
         const metadata = metadataOf(answer.status, answer.headers);
         this.correctClock(answer.headers, answer.status, metadata);
@@ -520,6 +552,15 @@ export class LeanDataPlane implements DataPlane {
   }
 }
 
+/** A reader of GETs into files: the socket reader's `getIntoFile` on this thread or on the TLS worker threads. */
+type FileReader = (
+  request: SignedGet,
+  target: FileTarget,
+  onWritten: WrittenCallback,
+  signal: AbortSignal,
+  limits: SocketLimits,
+) => Promise<GetIntoFileResult>;
+
 interface RetryToken {
   readonly $retryLog?: { acquisitionDelay?: number };
   getRetryDelay(): number;
@@ -728,9 +769,9 @@ function hostOf(url: URL): string {
   return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
 }
 
-/** A plain-http URL's port. */
+/** A URL's port, its scheme's default when it names none. */
 function portOf(url: URL): number {
-  return url.port === '' ? 80 : Number(url.port);
+  return url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
 }
 
 function one(value: string | readonly string[] | undefined): string | undefined {

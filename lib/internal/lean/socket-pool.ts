@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type OnReadOpts, type Socket } from 'node:net';
+import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { PARKING } from './socket-staging';
 
 /**
@@ -24,14 +25,24 @@ export class Conn {
   closed = false;
   readonly socket: Socket;
 
-  constructor(readonly key: string, readonly host: string, readonly port: number, private readonly onClosed: (conn: Conn) => void) {
-    // The read hooks are the socket's for life: they go to whichever request the connection serves.
-    this.socket = connect({
-      host,
-      port,
-      noDelay: true,
-      onread: { buffer: () => this.handler?.arm() ?? PARKING, callback: (nread: number, buffer: Uint8Array) => this.onRead(nread, buffer as Buffer) },
-    });
+  constructor(readonly key: string, readonly host: string, readonly port: number, private readonly onClosed: (conn: Conn) => void, tls?: TlsSetup) {
+    // The read hooks are the socket's for life: they go to whichever request the connection serves. Over TLS they
+    // see the decrypted bytes, one record (16 KiB at most) per read.
+    const onread: OnReadOpts = { buffer: () => this.handler?.arm() ?? PARKING, callback: (nread: number, buffer: Uint8Array) => this.onRead(nread, buffer as Buffer) };
+    if (tls === undefined) {
+      this.socket = connect({ host, port, noDelay: true, onread });
+    } else {
+      // (tls.connect takes `onread` since Node 13.12; @types/node does not list it.)
+      const options: ConnectionOptions & { onread: OnReadOpts } = {
+        ...tls.options,
+        host,
+        port,
+        onread,
+        secureContext: tls.context,
+        servername: tls.options.servername ?? (isIP(host) === 0 ? host : undefined),
+      };
+      this.socket = tlsConnect(options).setNoDelay(true);
+    }
     this.socket.on('error', (error: Error) => this.handler?.fail(error));
     this.socket.on('end', () => this.handler?.end());
     this.socket.on('timeout', () => {
@@ -76,10 +87,22 @@ export interface SocketPoolOptions {
   readonly maxFreeSockets?: number;
   /** How long a free connection is kept (default 4,000 ms: less than Node servers' 5 s keep-alive). */
   readonly freeSocketTimeoutMs?: number;
+  /**
+   * Connect with TLS, with these options (`ca`, `rejectUnauthorized`, `servername`...: as `tls.connect` takes them;
+   * one secure context is made for the pool). The SNI name is the host's unless `servername` says otherwise (none
+   * for an IP address), as Node's https agent sends it.
+   */
+  readonly tls?: ConnectionOptions;
+}
+
+/** The TLS options of a pool and the secure context made once from them. */
+interface TlsSetup {
+  readonly options: ConnectionOptions;
+  readonly context: SecureContext;
 }
 
 /**
- * A keep-alive pool of plain `net` connections per host:port, bounded by `maxSockets` (requests beyond wait in
+ * A keep-alive pool of plain `net` (or, with `tls`, TLS) connections per host:port, bounded by `maxSockets` (requests beyond wait in
  * order). A connection goes back to the pool only after a complete response that allows keep-alive; anything
  * else destroys it. Free connections are unreferenced (they keep no process alive) and closed after
  * `freeSocketTimeoutMs`, or at once when the server closes them.
@@ -90,9 +113,11 @@ export class SocketPool {
   private readonly maxSockets: number;
   private readonly maxFreeSockets: number;
   private readonly freeSocketTimeoutMs: number;
+  private readonly tls: TlsSetup | undefined;
   private destroyed = false;
 
   constructor(options: SocketPoolOptions) {
+    this.tls = options.tls === undefined ? undefined : { options: options.tls, context: options.tls.secureContext ?? createSecureContext(options.tls) };
     this.maxSockets = Math.max(1, options.maxSockets);
     this.maxFreeSockets = options.maxFreeSockets ?? 256;
     this.freeSocketTimeoutMs = options.freeSocketTimeoutMs ?? 4_000;
@@ -131,7 +156,7 @@ export class SocketPool {
     if (reusable !== undefined) return Promise.resolve(take(reusable));
     if (state.open < this.maxSockets) {
       state.open += 1;
-      const conn = new Conn(key, host, port, (c) => this.closed(c));
+      const conn = new Conn(key, host, port, (c) => this.closed(c), this.tls);
       this.all.add(conn);
       return Promise.resolve(take(conn));
     }
@@ -201,7 +226,7 @@ export class SocketPool {
     const next = state.waiting.shift();
     if (next !== undefined) {
       state.open += 1;
-      const fresh = new Conn(conn.key, conn.host, conn.port, (c) => this.closed(c));
+      const fresh = new Conn(conn.key, conn.host, conn.port, (c) => this.closed(c), this.tls);
       this.all.add(fresh);
       next.serve(fresh);
     }

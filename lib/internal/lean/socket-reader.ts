@@ -37,7 +37,18 @@ export interface FileTarget {
   readonly path: string;
   /** The most bytes the body may have: a longer one fails (before any write, when its length says so). */
   readonly maxBytes?: number;
+  /**
+   * The caller keeps a CRC32 of the bytes written: a reader that cannot hand the bytes over (a TLS reader thread)
+   * computes it and passes it to `onWritten` with each write's length instead.
+   */
+  readonly wantsCrc32?: boolean;
 }
+
+/**
+ * Called after each write landed: its length, the chunks written (valid during the call only; none from a TLS reader
+ * thread) and, from a reader thread serving a target that `wantsCrc32`, the CRC32 of those bytes.
+ */
+export type WrittenCallback = (bytes: number, chunks: readonly Buffer[], crc32?: number) => void;
 
 /** Counters of the process's reads and writes, for benchmarks and tests (cheap: a few increments per read). */
 export const readerCounters = { reads: 0, readBytes: 0, parkedReads: 0, copiedBytes: 0, allocatedCopies: 0, pauses: 0, writes: 0, writtenBytes: 0 };
@@ -79,7 +90,7 @@ export function getIntoFile(
   pool: SocketPool,
   request: SignedGet,
   target: FileTarget,
-  onWritten: (bytes: number, chunks: readonly Buffer[]) => void,
+  onWritten: WrittenCallback,
   signal: AbortSignal,
   limits: SocketLimits,
 ): Promise<GetIntoFileResult> {
@@ -179,7 +190,7 @@ class Reader implements ConnHandler, StagingWaiter {
     private readonly request: SignedGet,
     private readonly head: string,
     private readonly target: FileTarget,
-    private readonly onWritten: (bytes: number, chunks: readonly Buffer[]) => void,
+    private readonly onWritten: WrittenCallback,
     private readonly signal: AbortSignal,
     private readonly limits: SocketLimits,
     private readonly resolve: (result: GetIntoFileResult) => void,
