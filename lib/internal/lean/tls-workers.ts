@@ -91,8 +91,11 @@ export function tlsWorkerCount(option: boolean | number | undefined): number {
   return byDefault();
 }
 
-/** Options of an https agent that concern only the agent itself (pooling), not the connection's TLS. */
-const AGENT_ONLY = new Set(['keepAlive', 'keepAliveMsecs', 'maxSockets', 'maxFreeSockets', 'maxTotalSockets', 'maxCachedSessions', 'scheduling', 'timeout', 'noDelay', 'path']);
+/**
+ * Options of an https agent that concern only the agent itself (pooling, its scheme), not the connection's TLS.
+ * Node 22 and later add `defaultPort` and `protocol` to every agent's options.
+ */
+const AGENT_ONLY = new Set(['keepAlive', 'keepAliveMsecs', 'maxSockets', 'maxFreeSockets', 'maxTotalSockets', 'maxCachedSessions', 'scheduling', 'timeout', 'noDelay', 'path', 'defaultPort', 'protocol']);
 /** TLS options a thread can be given as data (strings, buffers, numbers, booleans). */
 const TLS_OPTIONS = new Set([
   'ca', 'cert', 'key', 'pfx', 'passphrase', 'crl', 'ciphers', 'ecdhCurve', 'minVersion', 'maxVersion', 'secureProtocol', 'sigalgs',

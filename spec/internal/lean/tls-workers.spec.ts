@@ -9,7 +9,8 @@ import type { DownloadEvent, Result, RxS3, RxS3Options, S3Error } from '../../..
 import { isRetryable, toS3Error } from '../../../lib/errors';
 import { contextOf } from '../../../lib/internal/context';
 import type { LeanDataPlane } from '../../../lib/internal/lean/data-plane';
-import { tlsWorkerCounters } from '../../../lib/internal/lean/tls-workers';
+import { tlsWorkerCounters, workerTlsOptions } from '../../../lib/internal/lean/tls-workers';
+import { watchedHandlerOptions } from '../../../lib/internal/timeouts';
 import { expectOneErr, expectSaneProgress, tempFiles } from '../../faults/support';
 import { FaultProxy, requests } from '../../support/fault-proxy';
 import { bytes, collect, useBucket, useTempDir } from '../../support/fixtures';
@@ -23,6 +24,18 @@ const sdkLane = process.env.RXS3_DATA_PLANE === 'sdk';
 function dataOf(rx: RxS3): LeanDataPlane {
   return contextOf(rx)!.data as LeanDataPlane;
 }
+
+describe('workerTlsOptions: which https agents the TLS reader threads can stand in for', () => {
+  it("takes rx-s3's own agent on every Node version (Node 22 and later add defaultPort and protocol to its options)", () => {
+    const agent = watchedHandlerOptions(undefined).httpsAgent;
+    expect(workerTlsOptions(agent.options as Readonly<Record<string, unknown>>)).to.deep.equal({});
+    expect(workerTlsOptions({ keepAlive: true, defaultPort: 443, protocol: 'https:', ca: 'PEM', rejectUnauthorized: false })).to.deep.equal({ ca: 'PEM', rejectUnauthorized: false });
+  });
+
+  it('refuses an agent with an option a thread cannot be given (a function)', () => {
+    expect(workerTlsOptions({ keepAlive: true, checkServerIdentity: () => undefined })).to.equal(undefined);
+  });
+});
 
 describe('the lean data plane over TLS: downloads into files on worker threads', function () {
   this.timeout(30_000);
