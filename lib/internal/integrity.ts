@@ -1,4 +1,5 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -57,31 +58,16 @@ export function crc32Of(data: Uint8Array): string {
 }
 
 /**
- * The digest of the first `size` bytes of the open file `handle` (at `path`), computed in slices on the digest
- * workers and this thread at once; stops early when `signal` aborts.
+ * The digest of the open file `handle` (at `path`, with its `stat`), computed in slices on the digest workers and
+ * this thread at once; stops early when `signal` aborts.
  */
-export async function fileCrc32(handle: FileHandle, path: string, size: number, signal: AbortSignal): Promise<string> {
-  const stat = await handle.stat();
+export async function fileCrc32(handle: FileHandle, path: string, stat: Stats, signal: AbortSignal): Promise<string> {
   const value = await parallelFileCrc32({
     path,
     stat,
     read: async (buffer, length, position) => (await handle.read(buffer, 0, length, position)).bytesRead,
-  }, size, signal);
+  }, stat.size, signal);
   return crc32Base64(value);
-}
-
-/**
- * Reads back the file at `path` (what actually reached the disk) and checks it against `expected`: the sentence
- * of the mismatch, or undefined when it matches.
- */
-export async function fileMismatch(path: string, size: number, expected: ExpectedDigest, signal: AbortSignal): Promise<string | undefined> {
-  const handle = await open(path, 'r');
-  try {
-    const actual = await fileCrc32(handle, path, size, signal);
-    return actual === expected.value ? undefined : mismatch(expected, actual);
-  } finally {
-    await handle.close();
-  }
 }
 
 /** What a digest is checked against, and where that value came from (for the error message). */

@@ -153,9 +153,18 @@ function parseProxy(value: string, source: string): ProxyServer | string {
     return `${source} ${shown} has a badly escaped user or password`;
   }
   const authorization = user === '' && password === '' ? undefined : `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const port = url.port === '' ? 80 : Number(url.port);
-  return { host, port, authorization, shown: `http://${url.hostname}:${port}` };
+  const port = portOf(url);
+  return { host: hostOf(url), port, authorization, shown: `http://${url.hostname}:${port}` };
+}
+
+/** A URL's host as a connection takes it (an IPv6 address without brackets). */
+export function hostOf(url: URL): string {
+  return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+}
+
+/** A URL's port, its scheme's default when it names none. */
+export function portOf(url: URL): number {
+  return url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
 }
 
 interface Exclusions {

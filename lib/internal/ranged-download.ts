@@ -4,8 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { isRetryable, s3Error, toS3Error, type ErrorContext } from '../errors';
 import type { ClientContext } from './context';
-import { crc32Combine } from './digest-workers';
-import { Crc32, crc32Base64, type DigestSource } from './integrity';
+import { Crc32, type DigestSource } from './integrity';
 import { writeAt, type WriteCursor } from './file-writer';
 import type { ProgressMeter } from './progress';
 import type { SseCustomerFields } from './sse';
@@ -109,8 +108,7 @@ export async function fetchInto(ctx: ClientContext, plan: DownloadPlan, handle: 
   }
   if (failure !== undefined) throw failure.cause;
   signal.throwIfAborted();
-  const crc32 = digests === undefined ? undefined
-    : crc32Base64(ranges.reduce((whole, range, i) => crc32Combine(whole, digests[i]!.value, range.end - range.start + 1), 0));
+  const crc32 = digests?.reduce((whole, digest, i) => whole.append(digest.value, ranges[i]!.end - ranges[i]!.start + 1), new Crc32()).base64();
   return { requests: requests.count, answer: requests.answer, crc32 };
 }
 

@@ -16,7 +16,7 @@ import { checkTimeouts, type TimeoutOptions } from '../internal/timeouts';
 import { fromTransfer, progressPolicy } from '../internal/transfer';
 import { checkSseCustomerKey, sseCustomerFields, type SseCustomerKey } from '../internal/sse';
 import { checkBucket, checkCount, checkFlag, checkKey, firstProblem } from '../internal/validate';
-import { expectedDigest, fileMismatch, mismatch, readsChecksums } from '../internal/integrity';
+import { expectedDigest, mismatch, readsChecksums } from '../internal/integrity';
 
 /**
  * Options of `downloadFile` (its last argument).
@@ -43,9 +43,9 @@ export interface DownloadFileOptions {
   /**
    * Verify the file against the object's whole-object CRC32, when it has one (rx-s3's `x-amz-meta-rxs3-crc32`
    * metadata, or a full-object CRC32 the server stores, from the HeadObject or, with `expect`, from the GET
-   * answers): an object fetched in one GET is checked as its bytes are written, a ranged one is read back once
-   * (about 0.3 CPU-s/GiB); a mismatch is `Err(Integrity)` with no file at the destination. Default true; objects
-   * without a digest are not read back.
+   * answers), computed as the bytes are written (each range's, combined in order; about 0.3 CPU-s/GiB, no second
+   * reading of the file); a mismatch is `Err(Integrity)` with no file at the destination. Default true; objects
+   * without a digest cost nothing.
    */
   readonly integrity?: boolean;
   /** A budget shared with other transfers and bulk jobs: every request of this download takes room in it. */
@@ -121,10 +121,8 @@ export function downloadFile(unbudgeted: ClientContext, bucket: string, key: str
       // fetchInto resolves only when every range was written up to its end, into a file created empty here.
       await handle.close();
       const expected = !verify ? undefined : expectedDigest(options.expect === undefined ? head : fetched.answer ?? {});
-      // The CRC32 was computed as the bytes were written; the file is read back only if it was not (none expected).
-      const corrupt = expected === undefined ? undefined
-        : fetched.crc32 !== undefined ? (fetched.crc32 === expected.value ? undefined : mismatch(expected, fetched.crc32))
-        : await fileMismatch(temp, size, expected, signal);
+      // The CRC32 was computed as the bytes were written (`plan.digest` whenever a digest can be expected).
+      const corrupt = expected === undefined || fetched.crc32 === expected.value ? undefined : mismatch(expected, fetched.crc32 ?? '(not computed)');
       if (corrupt !== undefined) throw s3Error('Integrity', context, `${corrupt}; ${filePath} was left untouched`);
       signal.throwIfAborted();
       await rename(temp, destination);

@@ -49,7 +49,7 @@ export function uploadFile(ctx: ClientContext, bucket: string, key: string, file
         if (!stat.isFile()) throw Object.assign(new Error(`${filePath} is not a regular file`), { code: 'EISDIR', path: filePath });
         const planned = uploadPlan(bucket, key, options);
         // A multipart upload names its metadata first: the digest needs a first reading of the file.
-        const plan = planned.integrity && stat.size > planned.partSize ? { ...planned, digest: await fileCrc32(handle, filePath, stat.size, signal) } : planned;
+        const plan = planned.integrity && stat.size > planned.partSize ? { ...planned, digest: await fileCrc32(handle, filePath, stat, signal) } : planned;
         return await runUpload(underBudget(ctx, options.budget), plan, fileSource(handle, stat.size, filePath, new PartBuffers(plan.concurrency + 1)), meter, signal, hold);
       },
       // The cache forgets the key once the upload really ended, not when the subscriber left.

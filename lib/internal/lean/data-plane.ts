@@ -31,6 +31,7 @@ import {
   type DataPlaneMode,
   type PayloadSigning,
 } from './eligibility';
+import { hostOf, portOf } from '../network';
 import { agentCa, needsAgent, socketLimitsOf } from '../timeouts';
 import { getIntoFile, SocketPool, type FileTarget, type GetIntoFileResult, type SignedGet, type SocketLimits, type WrittenCallback } from './socket-reader';
 import { TlsWorkerPool, tlsWorkerCount, workerTlsOptions } from './tls-workers';
@@ -58,9 +59,9 @@ export interface DataPlane {
   send(command: DataCommand, options?: DataSendOptions): Promise<DataOutput>;
   /**
    * GetObject straight into a file, on the lean path's allocation-free socket reader (plain-http endpoints; over
-   * https the same reader on TLS worker threads, for a target that does not want the chunks): the body is written at
-   * `target.position` with `onWritten(bytes, chunks)` after each write landed (chunks valid during the call only,
-   * none from the worker threads). Resolves with the output once the body is written; rejects like `send` (an error answer
+   * https the same reader on TLS worker threads): the body is written at `target.position` with `onWritten(bytes,
+   * chunks, crc32)` after each write landed (chunks valid during the call only; from the worker threads none, but
+   * their CRC32 when `target.wantsCrc32`). Resolves with the output once the body is written; rejects like `send` (an error answer
    * writes nothing), and a failure after some bytes were written is not retried here: the caller resumes from the
    * bytes reported. `undefined` (decided before any request) when the lean reader cannot serve it (an https
    * endpoint without the worker threads, one reached through a proxy, a response checksum to validate, anything
@@ -475,7 +476,7 @@ export class LeanDataPlane implements DataPlane {
     const target: RequestOptions = {
       agent: https ? agents.https : agents.http,
       protocol: url.protocol,
-      hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+      hostname: hostOf(url),
       method,
       path: `${path}${queryString(wire.query)}`,
       headers: sent,
@@ -763,16 +764,6 @@ const BODY_EXTRAS = {
   },
 };
 
-
-/** A URL's host as a connection takes it (an IPv6 address without brackets). */
-function hostOf(url: URL): string {
-  return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-}
-
-/** A URL's port, its scheme's default when it names none. */
-function portOf(url: URL): number {
-  return url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-}
 
 function one(value: string | readonly string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : value?.[0];

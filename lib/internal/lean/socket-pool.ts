@@ -75,7 +75,8 @@ interface Waiter {
   fail(error: Error): void;
 }
 
-function destroyedError(): Error {
+/** The failure of a request to a destroyed pool (the TLS reader threads' too). */
+export function destroyedError(): Error {
   return Object.assign(new Error('the socket pool is destroyed'), { code: 'ERR_SOCKET_POOL_DESTROYED' });
 }
 

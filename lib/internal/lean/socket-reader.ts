@@ -121,7 +121,8 @@ function requestHead(request: SignedGet): string {
   return `${head}\r\n`;
 }
 
-function abortError(reason: unknown): Error {
+/** The rejection of a read aborted by its signal (the TLS reader threads' too). */
+export function abortError(reason: unknown): Error {
   return Object.assign(new Error('The operation was aborted', { cause: reason }), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import type { ConnectionOptions } from 'node:tls';
+import { destroyedError } from './socket-pool';
 import { getIntoFile, SocketPool } from './socket-reader';
 import { setStagingLimit } from './socket-staging';
 import type { FromWorker, ToWorker, WorkerSetup, WorkerError } from './tls-workers';
@@ -26,7 +27,7 @@ function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
 port.on('message', (message: ToWorker) => {
   if (message.type === 'get') {
     if (closing) {
-      post({ type: 'failed', id: message.id, error: { name: 'Error', message: 'the socket pool is destroyed', code: 'ERR_SOCKET_POOL_DESTROYED' } });
+      post({ type: 'failed', id: message.id, error: describe(destroyedError()) });
       return;
     }
     const controller = new AbortController();

@@ -3,7 +3,8 @@ import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import { Worker } from 'node:worker_threads';
-import type { FileTarget, GetIntoFileResult, SignedGet, SocketLimits, WrittenCallback } from './socket-reader';
+import { destroyedError } from './socket-pool';
+import { abortError, type FileTarget, type GetIntoFileResult, type SignedGet, type SocketLimits, type WrittenCallback } from './socket-reader';
 
 /**
  * Ranged GETs into files over https, decrypted on worker threads. Node's TLS socket decrypts one 16 KiB record per
@@ -124,14 +125,6 @@ function isData(value: unknown): boolean {
   // `key`/`pfx` may be { pem|buf, passphrase } objects.
   if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value).every(isData);
   return false;
-}
-
-function abortError(reason: unknown): Error {
-  return Object.assign(new Error('The operation was aborted', { cause: reason }), { name: 'AbortError', code: 'ABORT_ERR' });
-}
-
-function destroyedError(): Error {
-  return Object.assign(new Error('the socket pool is destroyed'), { code: 'ERR_SOCKET_POOL_DESTROYED' });
 }
 
 /** A request a thread serves, as the main thread waits for it. */
