@@ -33,7 +33,7 @@ import {
 } from './eligibility';
 import { hostOf, portOf } from '../network';
 import { agentCa, needsAgent, socketLimitsOf } from '../timeouts';
-import { getIntoFile, SocketPool, type FileTarget, type GetIntoFileResult, type SignedGet, type SocketLimits, type WrittenCallback } from './socket-reader';
+import { exchange as exchangeOnSocket, getIntoFile, SocketPool, type FileTarget, type GetIntoFileResult, type SignedGet, type SignedRequest, type SocketLimits, type WrittenCallback } from './socket-reader';
 import { TlsWorkerPool, tlsWorkerCount, workerTlsOptions } from './tls-workers';
 import { METHOD, keyPath, metadataOf, outputOf, queryString, serialize, serviceError, unknownField, type LeanCommandName, type ResponseMetadata, type WireRequest } from './wire';
 
@@ -127,6 +127,8 @@ const SKEW_MS = 300_000;
 const ERROR_BODY_LIMIT = 64 * 1024;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const USER_AGENT = 'rx-s3 (lean data plane)';
+/** The signal of a request sent without one (it never aborts). */
+const NEVER = new AbortController().signal;
 
 function abortError(): Error {
   return Object.assign(new Error('Request aborted'), { name: 'AbortError' });
@@ -206,6 +208,11 @@ export class LeanDataPlane implements DataPlane {
     if (reader === undefined) return undefined;
     this.routes.lean += 1;
     return this.runIntoFile(input, endpoint, agents, target, onWritten, signal, reader);
+  }
+
+  /** The lean path's own connections (HEAD, PUT and downloads into files over plain http): open, and free of them. */
+  get connections(): { readonly open: number; readonly free: number } {
+    return this.sockets.stats;
   }
 
   destroy(): void {
@@ -482,19 +489,16 @@ export class LeanDataPlane implements DataPlane {
       headers: sent,
     };
     if (url.port !== '') target.port = Number(url.port);
+    if (method !== 'GET' && !https && !needsAgent(agents.http, false, hostOf(url), portOf(url))) {
+      return this.onSocket(name, { method, host: hostOf(url), port: portOf(url), path: target.path!, headers: sent as Record<string, string>, body }, counter, signal, socketLimitsOf(agents.http));
+    }
     const { res, closed } = await exchange(https ? httpsRequest : httpRequest, target, body, counter, signal);
     const status = res.statusCode ?? 0;
     const metadata = metadataOf(status, res.headers);
     this.correctClock(res.headers, status, metadata);
     if (status >= 300) {
       // Read to its end (a HEAD's empty one too), so the socket goes back to the pool.
-      const errorBody = await readLimited(res);
-      const error = serviceError(status, res.headers, errorBody, metadata);
-      const redirectRegion = res.headers['x-amz-bucket-region'];
-      if ((status === 301 || status === 307 || status === 400) && typeof redirectRegion === 'string' && (this.client.config as { followRegionRedirects?: boolean }).followRegionRedirects === true) {
-        Object.assign(error, { redirectRegion });
-      }
-      throw error;
+      throw this.answerError(status, res.headers, await readLimited(res), metadata);
     }
     const output = outputOf(name, res.headers);
     if (name !== 'GetObjectCommand') {
@@ -505,6 +509,51 @@ export class LeanDataPlane implements DataPlane {
       return { ...output, $metadata: metadata };
     }
     return { ...output, Body: this.bodyOf(res, input, output, agents), $metadata: metadata };
+  }
+
+  /**
+   * A request without a streamed answer (HEAD, PUT) over plain http, on the lean path's own keep-alive connections
+   * ({@link exchangeOnSocket}) instead of node:http: what it answers and throws is what {@link attempt} makes of a
+   * node:http answer.
+   */
+  private async onSocket(
+    name: LeanCommandName,
+    request: SignedRequest,
+    counter: PartCounter | undefined,
+    signal: AbortSignal | undefined,
+    limits: SocketLimits,
+  ): Promise<{ $metadata: ResponseMetadata } & Record<string, unknown>> {
+    counter?.newAttempt();
+    let answer;
+    try {
+      answer = await exchangeOnSocket(
+        this.sockets,
+        request,
+        signal ?? NEVER,
+        limits,
+        counter === undefined ? undefined : (bytes) => counter.add(bytes),
+        BODY_SLICE,
+      );
+    } catch (error) {
+      const failure = error as { reusedSocket?: boolean; code?: string };
+      if (failure.reusedSocket === true && STALE_CODES.has(failure.code ?? '')) Object.assign(failure, { staleSocket: true });
+      throw error;
+    }
+    const { status, headers } = answer;
+    const metadata = metadataOf(status, headers);
+    this.correctClock(headers, status, metadata);
+    if (status >= 300) throw this.answerError(status, headers, answer.body.toString('utf8'), metadata);
+    return { ...outputOf(name, headers), $metadata: metadata };
+  }
+
+  /** The error of an answer with a status of 300 or more (with the region a redirect named, if the client follows them). */
+  private answerError(status: number, headers: IncomingHttpHeaders, body: string, metadata: ResponseMetadata): Error {
+    const error = serviceError(status, headers, body, metadata);
+    const redirectRegion = headers['x-amz-bucket-region'];
+    if ((status === 301 || status === 307 || status === 400) && typeof redirectRegion === 'string' && (this.client.config as { followRegionRedirects?: boolean }).followRegionRedirects === true) {
+      Object.assign(error, { redirectRegion });
+    }
+    return error;
   }
 
   /** `x-amz-content-sha256`: UNSIGNED-PAYLOAD (with a CRC32 checksum header) or the body's SHA-256; see {@link PayloadSigning}. */

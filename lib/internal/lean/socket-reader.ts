@@ -13,6 +13,22 @@ export interface SignedGet {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/**
+ * Any request already signed by the caller: a method other than GET, and a body (sent whole, with the
+ * `content-length` the caller put in `headers`).
+ */
+export interface SignedRequest extends SignedGet {
+  readonly method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
+  readonly body?: Uint8Array;
+}
+
+/** What {@link exchange} got: the status, the headers (names in lower case) and the body (its first 64 KiB). */
+export interface ExchangeResult {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
 /** Connect and idle limits of one request, in milliseconds (`0` turns one off); see `TimeoutOptions`. */
 export interface SocketLimits {
   readonly connectMs: number;
@@ -110,13 +126,58 @@ export function getIntoFile(
   });
 }
 
+/**
+ * Sends `request` over a pooled keep-alive connection and reads the whole answer into memory: the small requests
+ * of the data plane (HeadObject, PutObject, UploadPart), without node:http's request and response objects. The head
+ * and body go out in one `writev` (a large body in slices of `sliceBytes`, `onSent(bytes)` as each is handed to the
+ * socket); the answer's body is kept up to 64 KiB (an answer to HEAD has none, whatever its Content-Length says).
+ * Timeouts, aborts, a reused connection that failed before any answer (`reusedSocket: true`) and malformed answers
+ * reject as {@link getIntoFile} does. A connection whose answer came before its body was all sent is not reused.
+ */
+export function exchange(
+  pool: SocketPool,
+  request: SignedRequest,
+  signal: AbortSignal,
+  limits: SocketLimits,
+  onSent?: (bytes: number) => void,
+  sliceBytes = 256 * 1024,
+): Promise<ExchangeResult> {
+  return new Promise<ExchangeResult>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(abortError(signal.reason));
+      return;
+    }
+    let head: string;
+    try {
+      head = requestHead(request, request.method);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    const done = (r: GetIntoFileResult): void => resolve({ status: r.status, headers: r.headers, body: r.errorBody ?? EMPTY });
+    const outgoing: Outgoing = { method: request.method, body: request.body, onSent, sliceBytes };
+    new Reader(pool, request, head, undefined, NOTHING_WRITTEN, signal, limits, done, reject, outgoing).start();
+  });
+}
+
+const EMPTY = Buffer.alloc(0);
+const NOTHING_WRITTEN: WrittenCallback = () => undefined;
+
+/** What a request other than a GET into a file sends. */
+interface Outgoing {
+  readonly method: string;
+  readonly body: Uint8Array | undefined;
+  readonly onSent: ((bytes: number) => void) | undefined;
+  readonly sliceBytes: number;
+}
+
 /** The request line and headers, refusing characters that would split them. */
-function requestHead(request: SignedGet): string {
+function requestHead(request: SignedGet, method = 'GET'): string {
   const check = (what: string, value: string): string => {
     if (/[\r\n\0]/.test(value)) throw Object.assign(new TypeError(`invalid character in the request ${what}`), { code: 'ERR_INVALID_CHAR' });
     return value;
   };
-  let head = `GET ${check('path', request.path)} HTTP/1.1\r\n`;
+  let head = `${method} ${check('path', request.path)} HTTP/1.1\r\n`;
   for (const name of Object.keys(request.headers)) head += `${check('header name', name)}: ${check('header value', request.headers[name]!)}\r\n`;
   return `${head}\r\n`;
 }
@@ -146,9 +207,15 @@ function hexValue(c: number): number {
   return -1;
 }
 
-/** One request: its connection's read hooks, the response parser, the staging it holds and its writes. */
+/**
+ * One request: its connection's read hooks, the response parser, the staging it holds and its writes. Without a
+ * `target` (an {@link exchange}) every answer's body is kept in memory, as an error body is, and reads land in the
+ * parking buffer: the answers are small.
+ */
 class Reader implements ConnHandler, StagingWaiter {
   private conn: Conn | undefined;
+  /** The request's body is all handed to the socket (a connection answered before that is not reused). */
+  private bodySent = true;
   private reused = false;
   private phase = Phase.Head;
   private sawByte = false;
@@ -190,12 +257,13 @@ class Reader implements ConnHandler, StagingWaiter {
     private readonly pool: SocketPool,
     private readonly request: SignedGet,
     private readonly head: string,
-    private readonly target: FileTarget,
+    private readonly target: FileTarget | undefined,
     private readonly onWritten: WrittenCallback,
     private readonly signal: AbortSignal,
     private readonly limits: SocketLimits,
     private readonly resolve: (result: GetIntoFileResult) => void,
     private readonly reject: (error: Error) => void,
+    private readonly outgoing?: Outgoing,
   ) {}
 
   private readonly onAbort = (): void => this.fail(abortError(this.signal.reason), false);
@@ -227,7 +295,40 @@ class Reader implements ConnHandler, StagingWaiter {
     } else if (this.limits.idleMs > 0) {
       socket.setTimeout(this.limits.idleMs);
     }
+    const body = this.outgoing?.body;
+    if (body === undefined || body.length === 0) socket.write(this.head, 'latin1');
+    else this.sendBody(conn, body);
+  }
+
+  /** The head and the body in one `writev`; a large body in slices, each counted as it is handed to the socket. */
+  private sendBody(conn: Conn, body: Uint8Array): void {
+    const socket = conn.socket;
+    const { onSent, sliceBytes } = this.outgoing!;
+    this.bodySent = false;
+    let offset = 0;
+    const pump = (): void => {
+      while (offset < body.length) {
+        if (this.conn !== conn) return; // answered, failed or aborted meanwhile
+        const end = Math.min(offset + sliceBytes, body.length);
+        const slice = body.subarray(offset, end);
+        offset = end;
+        onSent?.(slice.length);
+        if (offset === body.length) {
+          socket.write(slice, () => {
+            this.bodySent = true;
+          });
+          return;
+        }
+        if (!socket.write(slice)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+    };
+    socket.cork();
     socket.write(this.head, 'latin1');
+    pump();
+    socket.uncork();
   }
 
   // ---- the connection's hooks ----------------------------------------------------------------------------
@@ -236,7 +337,7 @@ class Reader implements ConnHandler, StagingWaiter {
     this.armed = undefined;
     // (A request paused because its writes are behind keeps a region of its block armed: the read after it resumes
     // lands there. One paused for lack of staging has none: that read lands in the parking buffer and is copied.)
-    if (this.failure !== undefined || this.phase === Phase.Done || !(this.phase === Phase.Head || this.isData)) return PARKING;
+    if (this.failure !== undefined || this.phase === Phase.Done || this.target === undefined || !(this.phase === Phase.Head || this.isData)) return PARKING;
     if (!this.prepare(false)) return PARKING;
     const block = this.block!;
     this.armed = block;
@@ -316,7 +417,8 @@ class Reader implements ConnHandler, StagingWaiter {
       this.conn?.socket.setTimeout(this.limits.idleMs); // we are the ones behind: not a stall
       return;
     }
-    this.fail(timeoutError(`no byte received for ${this.limits.idleMs} ms`));
+    // (The agents' watchdog names both ways: a request with a body may stall while it sends.)
+    this.fail(timeoutError(`no byte ${this.outgoing === undefined ? '' : 'sent or '}received for ${this.limits.idleMs} ms`));
   }
 
   /** A staging block freed elsewhere: resume if this request was waiting for one. */
@@ -377,11 +479,11 @@ class Reader implements ConnHandler, StagingWaiter {
     this.headers = headers;
     const connection = (headers.connection ?? '').toLowerCase();
     this.keepAlive = statusLine[1] === '1' ? !/(^|,)\s*close\s*(,|$)/.test(connection) : /(^|,)\s*keep-alive\s*(,|$)/.test(connection);
-    this.isData = status === 200 || status === 206;
+    this.isData = this.target !== undefined && (status === 200 || status === 206);
     const transfer = headers['transfer-encoding'];
     const length = headers['content-length'];
     this.phase = Phase.Body;
-    if (status === 204 || status === 304) {
+    if (status === 204 || status === 304 || this.outgoing?.method === 'HEAD') {
       this.mode = Mode.None;
     } else if (transfer !== undefined) {
       if (!/(^|,)\s*chunked\s*$/i.test(transfer)) {
@@ -403,8 +505,9 @@ class Reader implements ConnHandler, StagingWaiter {
       this.mode = Mode.Close;
       this.keepAlive = false;
     }
-    if (this.isData && this.mode === Mode.Length && this.target.maxBytes !== undefined && this.remaining > this.target.maxBytes) {
-      this.fail(tooLong(this.target.maxBytes, this.remaining), false);
+    const maxBytes = this.target?.maxBytes;
+    if (this.isData && this.mode === Mode.Length && maxBytes !== undefined && this.remaining > maxBytes) {
+      this.fail(tooLong(maxBytes, this.remaining), false);
       return;
     }
     if (this.mode === Mode.None) this.phase = Phase.Done;
@@ -513,7 +616,7 @@ class Reader implements ConnHandler, StagingWaiter {
       }
       return;
     }
-    const max = this.target.maxBytes;
+    const max = this.target?.maxBytes;
     if (max !== undefined && this.queued + this.batchBytes + size > max) {
       this.fail(tooLong(max, this.queued + this.batchBytes + size));
       return;
@@ -599,11 +702,12 @@ class Reader implements ConnHandler, StagingWaiter {
   }
 
   private flush(): void {
-    if (this.writing || this.batchBytes === 0) return;
+    const target = this.target;
+    if (this.writing || this.batchBytes === 0 || target === undefined) return;
     const buffers = this.batch;
     const owners = this.owners;
     const size = this.batchBytes;
-    const position = this.target.position + this.queued;
+    const position = target.position + this.queued;
     this.batch = [];
     this.owners = [];
     this.batchBytes = 0;
@@ -611,7 +715,7 @@ class Reader implements ConnHandler, StagingWaiter {
     this.writing = true;
     readerCounters.writes += 1;
     readerCounters.writtenBytes += size;
-    writeAll(this.target.fd, buffers, position, (bytes, chunks) => {
+    writeAll(target.fd, buffers, position, (bytes, chunks) => {
       this.written += bytes;
       this.onWritten(bytes, chunks);
     }, (error) => {
@@ -630,7 +734,7 @@ class Reader implements ConnHandler, StagingWaiter {
     if (error !== undefined) {
       this.writeFailed = true;
       if (this.failure === undefined) {
-        if (typeof error === 'object' && !('path' in error)) Object.assign(error, { path: this.target.path });
+        if (typeof error === 'object' && !('path' in error)) Object.assign(error, { path: this.target?.path });
         this.fail(error, false);
         return;
       }
@@ -654,7 +758,7 @@ class Reader implements ConnHandler, StagingWaiter {
 
   /** The response is complete on the wire: the connection goes back (or is closed); finish once written. */
   private completed(): void {
-    this.detach(this.keepAlive);
+    this.detach(this.keepAlive && this.bodySent);
     if (this.isData) this.flush();
     if (!this.writing) this.finish();
   }

@@ -8,7 +8,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { expect } from 'chai';
 import { lastValueFrom } from 'rxjs';
 import sinon from 'sinon';
-import { getIntoFile, readerCounters, SocketPool, type GetIntoFileResult, type SignedGet, type SocketLimits } from '../../../lib/internal/lean/socket-reader';
+import { exchange, getIntoFile, readerCounters, SocketPool, type GetIntoFileResult, type SignedGet, type SocketLimits } from '../../../lib/internal/lean/socket-reader';
 import { releaseFreeStaging, setStagingLimit, stagingStats } from '../../../lib/internal/lean/socket-staging';
 import { bytes, useBucket, useTempDir } from '../../support/fixtures';
 import { FaultProxy, requests } from '../../support/fault-proxy';
@@ -477,6 +477,101 @@ describe('lean: getIntoFile (the socket reader)', function () {
         closeSync(fd);
       }
       expect(await readFile(file, 'utf8')).to.equal('');
+    });
+  });
+
+  describe('exchange: HEAD and PUT on the same connections, the answer in memory', () => {
+    let raw: Server;
+    /** Every byte each connection received, by connection. */
+    let received: Buffer[][] = [];
+    const open = new Set<Socket>();
+    /** Answers once a connection's bytes end with `until` (the whole request): the wire to send back. */
+    let respond: (request: Buffer, socket: Socket) => void = () => undefined;
+    let port = 0;
+    before(async () => {
+      raw = createServer((socket) => {
+        open.add(socket.once('close', () => open.delete(socket)));
+        const mine: Buffer[] = [];
+        received.push(mine);
+        socket.on('data', (chunk: Buffer) => {
+          mine.push(chunk);
+          respond(Buffer.concat(mine), socket);
+        });
+      });
+      await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', () => resolve()));
+      port = (raw.address() as AddressInfo).port;
+    });
+    beforeEach(() => {
+      received = [];
+    });
+    after(async () => {
+      for (const socket of open) socket.destroy(); // a paused one never sees the client close
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    });
+    const base = (): SignedGet => ({ host: '127.0.0.1', port, path: '/b/k', headers: { host: `127.0.0.1:${port}` } });
+
+    it('a HEAD answered with a Content-Length and no body resolves at the head, and its connection serves the next one', async () => {
+      respond = (request, socket) => {
+        if (request.toString('latin1').endsWith('\r\n\r\n')) {
+          received.at(-1)!.length = 0;
+          socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nETag: "e"\r\nX-Amz-Meta-A: 1\r\nX-Amz-Meta-A: 2\r\n\r\n');
+        }
+      };
+      for (let i = 0; i < 3; i++) {
+        const answer = await exchange(pool, { ...base(), method: 'HEAD' }, new AbortController().signal, LIMITS);
+        expect(answer.status).to.equal(200);
+        expect(answer.headers['content-length']).to.equal('1000');
+        expect(answer.headers['x-amz-meta-a']).to.equal('1, 2');
+        expect(answer.body.length).to.equal(0);
+      }
+      expect(received.length, 'connections opened').to.equal(1);
+      expect(pool.stats).to.deep.equal({ open: 1, free: 1 });
+    });
+
+    it('a PUT sends its head and body byte for byte, counts the body as it is handed over, and keeps the connection', async () => {
+      const body = bytes(1_000_003, 12);
+      const head = `PUT /b/k HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-length: ${body.length}\r\n\r\n`;
+      respond = (request, socket) => {
+        if (request.length === head.length + body.length) socket.write('HTTP/1.1 200 OK\r\nETag: "x"\r\nContent-Length: 0\r\n\r\n');
+      };
+      const sent: number[] = [];
+      const answer = await exchange(pool, { ...base(), method: 'PUT', headers: { ...base().headers, 'content-length': String(body.length) }, body }, new AbortController().signal, LIMITS, (n) => sent.push(n), 256 * 1024);
+      expect(answer.status).to.equal(200);
+      expect(answer.headers.etag).to.equal('"x"');
+      const wire = Buffer.concat(received[0]!);
+      expect(wire.subarray(0, head.length).toString('latin1')).to.equal(head);
+      expect(wire.subarray(head.length).equals(body)).to.equal(true);
+      expect(sent).to.deep.equal([262_144, 262_144, 262_144, 213_571]);
+      await settle();
+      expect(pool.stats).to.deep.equal({ open: 1, free: 1 });
+    });
+
+    it('an error answered before the body is all sent keeps its body (chunked), and that connection is not reused', async () => {
+      const body = bytes(16 * MiB, 13);
+      respond = (_request, socket) => {
+        if (received.at(-1)!.length !== 1) return; // the first read only
+        const xml = '<Error><Code>AccessDenied</Code></Error>';
+        socket.write(`HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n${xml.length.toString(16)}\r\n${xml}\r\n0\r\n\r\n`);
+        socket.pause(); // reads no more of the body
+      };
+      const answer = await exchange(pool, { ...base(), method: 'PUT', headers: { ...base().headers, 'content-length': String(body.length) }, body }, new AbortController().signal, LIMITS);
+      expect(answer.status).to.equal(403);
+      expect(answer.body.toString()).to.equal('<Error><Code>AccessDenied</Code></Error>');
+      await settle();
+      expect(pool.stats.open, 'the half-sent connection is closed').to.equal(0);
+    });
+
+    it('a stalled answer to a PUT fails with a TimeoutError after idleMs; an abort rejects with an AbortError and closes the socket', async () => {
+      respond = () => undefined;
+      const put = { ...base(), method: 'PUT' as const, headers: { ...base().headers, 'content-length': '3' }, body: Buffer.from('abc') };
+      const stalled = await exchange(pool, put, new AbortController().signal, { connectMs: 1_000, idleMs: 150 }).then(() => undefined, (e: unknown) => e as NodeJS.ErrnoException);
+      expect(stalled?.code).to.equal('ETIMEDOUT');
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 50);
+      const aborted = await exchange(pool, put, controller.signal, LIMITS).then(() => undefined, (e: unknown) => e as Error);
+      expect(aborted?.name).to.equal('AbortError');
+      await settle();
+      expect(pool.stats.open).to.equal(0);
     });
   });
 });
