@@ -2,7 +2,7 @@
  * The job side of the harness: every `bench/jobs/*.ts` parses the same arguments, times its own work and
  * prints one JSON line ({@link JobReport}) on stdout.
  *
- *   node --import tsx bench/jobs/<job>.ts --endpoint URL --bucket B --key K --file PATH
+*   node .bench-build/jobs/<job>.js --endpoint URL --bucket B --key K --file PATH
  *        [--region R] [--path-style true|false] [--part-size BYTES] [--concurrency N]
  *        [--prefix P] [--count N] [--warm-up N] [--object-size BYTES] [--warm-transfers N]
  *
