@@ -34,6 +34,7 @@ import {
 import { hostOf, portOf } from '../network';
 import { agentCa, needsAgent, socketLimitsOf } from '../timeouts';
 import { exchange as exchangeOnSocket, getIntoFile, SocketPool, type FileTarget, type GetIntoFileResult, type SignedGet, type SignedRequest, type SocketLimits, type WrittenCallback } from './socket-reader';
+import { SigningSha256 } from './signing-hash';
 import { TlsWorkerPool, tlsWorkerCount, workerTlsOptions } from './tls-workers';
 import { METHOD, keyPath, metadataOf, outputOf, queryString, serialize, serviceError, unknownField, type LeanCommandName, type ResponseMetadata, type WireRequest } from './wire';
 
@@ -385,7 +386,7 @@ export class LeanDataPlane implements DataPlane {
         credentials: this.client.config.credentials,
         region,
         service,
-        sha256: this.client.config.sha256,
+        sha256: SigningSha256,
         uriEscapePath: false,
         applyChecksum: false,
       });
