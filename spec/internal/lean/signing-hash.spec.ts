@@ -24,7 +24,7 @@ describe('lean: SigningSha256 (the hash under the lean path\'s SignatureV4)', ()
         hostname: '127.0.0.1',
         port: 9000,
         path: `/bucket/${encodeURIComponent(randomBytes(1 + (i % 9)).toString('base64'))}`,
-        query: i % 3 === 0 ? { partNumber: String(i), uploadId: randomBytes(6).toString('hex') } : {},
+        query: (i % 3 === 0 ? { partNumber: String(i), uploadId: randomBytes(6).toString('hex') } : {}) as Record<string, string>,
         headers: { host: '127.0.0.1:9000', 'x-amz-content-sha256': randomBytes(32).toString('hex'), 'x-amz-meta-n': String(i) },
       };
       const signingDate = new Date(Date.UTC(2026, 0, 1 + (i % 5), i % 24));
