@@ -1,6 +1,7 @@
 import { request as httpRequest, type Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { Readable, Transform, pipeline } from 'node:stream';
+import type { ConnectionOptions } from 'node:tls';
 import { text } from 'node:stream/consumers';
 import {
   GetObjectCommand,
@@ -148,8 +149,10 @@ export class LeanDataPlane implements DataPlane {
   private readonly endpoints = new Map<string, Promise<Resolved>>();
   private readonly regions = new Map<string, string>();
   private readonly signers = new Map<string, SignatureV4>();
-  /** The socket reader's keep-alive connections (downloads into files over plain http). */
+  /** The lean path's own keep-alive connections over plain http (HEAD, PUT, downloads into files). */
   private readonly sockets = new SocketPool({ maxSockets: 64 });
+  /** Its TLS connections on this thread (HEAD and PUT over https); null when the agent's TLS options rule them out. */
+  private tlsSockets: SocketPool | null | undefined;
   /** How many TLS reader threads downloads into files over https get (0: none, node:https then). */
   private readonly tlsThreads: number;
   /** Those threads (made on the first such download); null when the https agent has options they cannot honour. */
@@ -211,13 +214,16 @@ export class LeanDataPlane implements DataPlane {
     return this.runIntoFile(input, endpoint, agents, target, onWritten, signal, reader);
   }
 
-  /** The lean path's own connections (HEAD, PUT and downloads into files over plain http): open, and free of them. */
+  /** The lean path's own connections on this thread (http and https): open, and free of them. */
   get connections(): { readonly open: number; readonly free: number } {
-    return this.sockets.stats;
+    const plain = this.sockets.stats;
+    const tls = this.tlsSockets?.stats ?? { open: 0, free: 0 };
+    return { open: plain.open + tls.open, free: plain.free + tls.free };
   }
 
   destroy(): void {
     this.sockets.destroy();
+    this.tlsSockets?.destroy();
     this.tlsPool?.destroy();
   }
 
@@ -232,10 +238,7 @@ export class LeanDataPlane implements DataPlane {
     if (url.protocol === 'http:') return (request, t, onWritten, signal, limits) => getIntoFile(this.sockets, request, t, onWritten, signal, limits);
     if (url.protocol !== 'https:' || this.tlsThreads === 0) return undefined;
     if (this.tlsPool === undefined) {
-      // The agent's TLS options, and the client's CAs (`ca`, AWS_CA_BUNDLE), which rx-s3's agent keeps apart.
-      const options = agents.https.options as Readonly<Record<string, unknown>>;
-      const ca = agentCa(agents.https);
-      const tls = workerTlsOptions(ca === undefined ? options : { ...options, ca });
+      const tls = tlsOptionsOf(agents.https);
       this.tlsPool = tls === undefined ? null : new TlsWorkerPool(this.tlsThreads, tls);
     }
     const pool = this.tlsPool;
@@ -490,8 +493,10 @@ export class LeanDataPlane implements DataPlane {
       headers: sent,
     };
     if (url.port !== '') target.port = Number(url.port);
-    if (method !== 'GET' && !https && !needsAgent(agents.http, false, hostOf(url), portOf(url))) {
-      return this.onSocket(name, { method, host: hostOf(url), port: portOf(url), path: target.path!, headers: sent as Record<string, string>, body }, counter, signal, socketLimitsOf(agents.http));
+    const sockets = method === 'GET' ? undefined : this.socketsFor(url, agents);
+    if (sockets !== undefined) {
+      const request = { method, host: hostOf(url), port: portOf(url), path: target.path!, headers: sent as Record<string, string>, body };
+      return this.onSocket(sockets, name, request, counter, signal, socketLimitsOf(https ? agents.https : agents.http));
     }
     const { res, closed } = await exchange(https ? httpsRequest : httpRequest, target, body, counter, signal);
     const status = res.statusCode ?? 0;
@@ -513,11 +518,30 @@ export class LeanDataPlane implements DataPlane {
   }
 
   /**
-   * A request without a streamed answer (HEAD, PUT) over plain http, on the lean path's own keep-alive connections
+   * The lean path's own connections to `url`'s host for HEAD and PUT: over http the socket reader's pool; over https
+   * a pool of TLS connections with the https agent's TLS options and CAs (made on first use); none when the agent
+   * must carry the request (a proxy, a proxy or CA problem to report, a user's agent) or has TLS options of other
+   * kinds (node:https then).
+   */
+  private socketsFor(url: URL, agents: Agents): SocketPool | undefined {
+    const secure = url.protocol === 'https:';
+    if (!secure && url.protocol !== 'http:') return undefined;
+    if (needsAgent(secure ? agents.https : agents.http, secure, hostOf(url), portOf(url))) return undefined;
+    if (!secure) return this.sockets;
+    if (this.tlsSockets === undefined) {
+      const tls = tlsOptionsOf(agents.https);
+      this.tlsSockets = tls === undefined ? null : new SocketPool({ maxSockets: 64, tls });
+    }
+    return this.tlsSockets ?? undefined;
+  }
+
+  /**
+   * A request without a streamed answer (HEAD, PUT), on the lean path's own keep-alive connections
    * ({@link exchangeOnSocket}) instead of node:http: what it answers and throws is what {@link attempt} makes of a
    * node:http answer.
    */
   private async onSocket(
+    sockets: SocketPool,
     name: LeanCommandName,
     request: SignedRequest,
     counter: PartCounter | undefined,
@@ -528,7 +552,7 @@ export class LeanDataPlane implements DataPlane {
     let answer;
     try {
       answer = await exchangeOnSocket(
-        this.sockets,
+        sockets,
         request,
         signal ?? NEVER,
         limits,
@@ -601,6 +625,17 @@ export class LeanDataPlane implements DataPlane {
   private validates(input: Readonly<Record<string, unknown>>, agents: Agents): boolean {
     return input.ChecksumMode === 'ENABLED' || agents.validation === 'WHEN_SUPPORTED';
   }
+}
+
+/**
+ * The TLS options a connection of the lean path's own gets: the https agent's (only data: CAs, certificates,
+ * `rejectUnauthorized`, `servername`..., see {@link workerTlsOptions}) and the client's CAs (`ca`, AWS_CA_BUNDLE),
+ * which rx-s3's agent keeps apart; undefined when the agent has an option of another kind.
+ */
+function tlsOptionsOf(agent: HttpsAgent): ConnectionOptions | undefined {
+  const options = agent.options as Readonly<Record<string, unknown>>;
+  const ca = agentCa(agent);
+  return workerTlsOptions(ca === undefined ? options : { ...options, ca });
 }
 
 /** A reader of GETs into files: the socket reader's `getIntoFile` on this thread or on the TLS worker threads. */
