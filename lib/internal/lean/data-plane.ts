@@ -153,6 +153,8 @@ export class LeanDataPlane implements DataPlane {
   private readonly sockets = new SocketPool({ maxSockets: 64 });
   /** Its TLS connections on this thread (HEAD and PUT over https); null when the agent's TLS options rule them out. */
   private tlsSockets: SocketPool | null | undefined;
+  /** The last Date header seen, parsed. */
+  private lastDate = { text: '', ms: Number.NaN };
   /** How many TLS reader threads downloads into files over https get (0: none, node:https then). */
   private readonly tlsThreads: number;
   /** Those threads (made on the first such download); null when the https agent has options they cannot honour. */
@@ -597,7 +599,9 @@ export class LeanDataPlane implements DataPlane {
   private correctClock(headers: IncomingHttpHeaders, status: number, metadata: ResponseMetadata): void {
     const date = one(headers.date);
     if (date === undefined) return;
-    const server = Date.parse(date);
+    // (A server's Date changes once a second: parsed once per value.)
+    if (date !== this.lastDate.text) this.lastDate = { text: date, ms: Date.parse(date) };
+    const server = this.lastDate.ms;
     if (Number.isNaN(server)) return;
     const offset = this.client.config.systemClockOffset ?? 0;
     if (Math.abs(Date.now() + offset - server) < SKEW_MS) return;

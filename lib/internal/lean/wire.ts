@@ -297,6 +297,9 @@ const OUTPUT_HEADERS: ReadonlyArray<readonly [field: string, header: string, typ
 ];
 
 /** Which output fields each command has (PutObject and UploadPart have no LastModified, ContentType...). */
+/** {@link OUTPUT_HEADERS} by header name. */
+const BY_HEADER: ReadonlyMap<string, readonly [field: string, type: OutputType]> = new Map(OUTPUT_HEADERS.map(([field, header, type]) => [header, [field, type]]));
+
 const OUTPUT_OF: Readonly<Record<LeanCommandName, ReadonlySet<string> | undefined>> = {
   HeadObjectCommand: undefined,
   GetObjectCommand: undefined,
@@ -333,7 +336,15 @@ export function metadataOf(status: number, headers: IncomingHttpHeaders): Respon
 export function outputOf(name: LeanCommandName, headers: IncomingHttpHeaders): Record<string, unknown> {
   const wanted = OUTPUT_OF[name];
   const output: Record<string, unknown> = {};
-  for (const [field, headerName, type] of OUTPUT_HEADERS) {
+  const metadata: Record<string, string> | undefined = wanted === undefined ? {} : undefined;
+  // The answer's headers (a handful) against the table, rather than the table (dozens) against the answer.
+  for (const headerName in headers) {
+    const known = BY_HEADER.get(headerName);
+    if (known === undefined) {
+      if (metadata !== undefined && headerName.startsWith('x-amz-meta-')) metadata[headerName.slice(11)] = one(headers[headerName]) ?? '';
+      continue;
+    }
+    const [field, type] = known;
     const raw = one(headers[headerName]);
     if (raw === undefined || (wanted !== undefined && !wanted.has(field))) continue;
     switch (type) {
@@ -355,13 +366,7 @@ export function outputOf(name: LeanCommandName, headers: IncomingHttpHeaders): R
       }
     }
   }
-  if (wanted === undefined) {
-    const metadata: Record<string, string> = {};
-    for (const headerName in headers) {
-      if (headerName.startsWith('x-amz-meta-')) metadata[headerName.slice(11)] = one(headers[headerName]) ?? '';
-    }
-    output.Metadata = metadata;
-  }
+  if (metadata !== undefined) output.Metadata = metadata;
   return output;
 }
 
