@@ -110,20 +110,7 @@ export function getIntoFile(
   signal: AbortSignal,
   limits: SocketLimits,
 ): Promise<GetIntoFileResult> {
-  return new Promise<GetIntoFileResult>((resolve, reject) => {
-    if (signal.aborted) {
-      reject(abortError(signal.reason));
-      return;
-    }
-    let head: string;
-    try {
-      head = requestHead(request);
-    } catch (error) {
-      reject(error);
-      return;
-    }
-    new Reader(pool, request, head, target, onWritten, signal, limits, resolve, reject).start();
-  });
+  return started(signal, request, 'GET', (head, resolve: (r: GetIntoFileResult) => void, reject) => new Reader(pool, request, head, target, onWritten, signal, limits, resolve, reject));
 }
 
 /**
@@ -142,21 +129,33 @@ export function exchange(
   onSent?: (bytes: number) => void,
   sliceBytes = 256 * 1024,
 ): Promise<ExchangeResult> {
-  return new Promise<ExchangeResult>((resolve, reject) => {
+  const outgoing: Outgoing = { method: request.method, body: request.body, onSent, sliceBytes };
+  return started(signal, request, request.method, (head, resolve: (r: ExchangeResult) => void, reject) => {
+    const done = (r: GetIntoFileResult): void => resolve({ status: r.status, headers: r.headers, body: r.errorBody ?? EMPTY });
+    return new Reader(pool, request, head, undefined, NOTHING_WRITTEN, signal, limits, done, reject, outgoing);
+  });
+}
+
+/** A request's promise: rejected at once when `signal` already aborted or the head is malformed, else its reader started. */
+function started<T>(
+  signal: AbortSignal,
+  request: SignedGet,
+  method: string,
+  reader: (head: string, resolve: (result: T) => void, reject: (error: Error) => void) => Reader,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     if (signal.aborted) {
       reject(abortError(signal.reason));
       return;
     }
     let head: string;
     try {
-      head = requestHead(request, request.method);
+      head = requestHead(request, method);
     } catch (error) {
-      reject(error);
+      reject(error as Error);
       return;
     }
-    const done = (r: GetIntoFileResult): void => resolve({ status: r.status, headers: r.headers, body: r.errorBody ?? EMPTY });
-    const outgoing: Outgoing = { method: request.method, body: request.body, onSent, sliceBytes };
-    new Reader(pool, request, head, undefined, NOTHING_WRITTEN, signal, limits, done, reject, outgoing).start();
+    reader(head, resolve, reject).start();
   });
 }
 
@@ -172,7 +171,7 @@ interface Outgoing {
 }
 
 /** The request line and headers, refusing characters that would split them. */
-function requestHead(request: SignedGet, method = 'GET'): string {
+function requestHead(request: SignedGet, method: string): string {
   const check = (what: string, value: string): string => {
     if (/[\r\n\0]/.test(value)) throw Object.assign(new TypeError(`invalid character in the request ${what}`), { code: 'ERR_INVALID_CHAR' });
     return value;
