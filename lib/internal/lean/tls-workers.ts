@@ -55,7 +55,7 @@ export interface WorkerError {
 }
 
 /** Counters of the process's TLS reader threads, for specs and benchmarks. */
-export const tlsWorkerCounters = { threads: 0, requests: 0, writtenBytes: 0 };
+export const tlsWorkerCounters = { threads: 0, exited: 0, requests: 0, writtenBytes: 0 };
 
 /** Threads per pool at most (and the default on a machine with more cores). */
 const DEFAULT_MAX_THREADS = 4;
@@ -144,7 +144,7 @@ class Thread {
   readonly ready: Promise<boolean>;
   exited = false;
 
-  constructor(readonly worker: Worker) {
+  constructor(readonly worker: Worker, private readonly onIdle: () => void) {
     worker.unref();
     this.ready = new Promise<boolean>((resolve) => {
       worker.on('message', (message: FromWorker) => {
@@ -155,6 +155,7 @@ class Thread {
       worker.once('exit', () => {
         resolve(false);
         this.exited = true;
+        tlsWorkerCounters.exited += 1;
         const error = Object.assign(new Error('the TLS reader thread exited'), { code: 'ERR_WORKER_EXITED' });
         for (const [id, pending] of this.pending) this.settle(id, pending, () => pending.reject(pending.thrown ?? error));
       });
@@ -176,6 +177,7 @@ class Thread {
     this.pending.delete(id);
     if (this.pending.size === 0 && !this.exited) this.worker.unref();
     how();
+    if (this.pending.size === 0) this.onIdle();
   }
 
   private answer(message: Exclude<FromWorker, { type: 'ready' }>): void {
@@ -208,16 +210,28 @@ class Thread {
   }
 }
 
+/** How long the threads of a pool may all be idle before they end (started again by the next download). */
+let idleEndMs = 30_000;
+
+/** Sets how long idle TLS reader threads live (for specs); returns the previous value. */
+export function setTlsThreadIdleMs(ms: number): number {
+  const previous = idleEndMs;
+  idleEndMs = ms;
+  return previous;
+}
+
 /**
  * A pool of TLS reader threads for one client: started on first use, each unreferenced while it serves nothing (they
- * never keep the process alive), ended by {@link TlsWorkerPool.destroy}. {@link TlsWorkerPool.getIntoFile} is the
- * socket reader's `getIntoFile` over TLS, on the least busy thread.
+ * never keep the process alive), ended once all of them were idle for 30 s (a server's memory is not held by a
+ * download long past: the next one starts them again) and by {@link TlsWorkerPool.destroy}.
+ * {@link TlsWorkerPool.getIntoFile} is the socket reader's `getIntoFile` over TLS, on the least busy thread.
  */
 export class TlsWorkerPool {
   private threads: Thread[] | undefined;
   private started: Promise<boolean> | undefined;
   private nextId = 1;
   private destroyed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   /** `size` threads (at least 1), connecting with `tls` (see {@link workerTlsOptions}). */
   constructor(private readonly size: number, private readonly tls: ConnectionOptions) {}
@@ -241,7 +255,7 @@ export class TlsWorkerPool {
           maxSockets: 64,
         };
         try {
-          this.threads = Array.from({ length: count }, () => new Thread(new Worker(BOOT, { eval: true, workerData: setup, execArgv: [] })));
+          this.threads = Array.from({ length: count }, () => new Thread(new Worker(BOOT, { eval: true, workerData: setup, execArgv: [] }), () => this.idled()));
           tlsWorkerCounters.threads += count;
           this.started = Promise.all(this.threads.map((t) => t.ready)).then((all) => all.every(Boolean));
         } catch {
@@ -266,6 +280,12 @@ export class TlsWorkerPool {
     signal: AbortSignal,
     limits: SocketLimits,
   ): Promise<GetIntoFileResult> {
+    if (this.threads === undefined && !this.destroyed) {
+      // Ended while idle since the caller's ready(): started again.
+      return this.ready().then((ok) => (ok ? this.getIntoFile(request, target, onWritten, signal, limits) : Promise.reject(destroyedError())));
+    }
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     return new Promise<GetIntoFileResult>((resolve, reject) => {
       if (signal.aborted) {
         reject(abortError(signal.reason));
@@ -294,6 +314,21 @@ export class TlsWorkerPool {
    */
   destroy(): void {
     this.destroyed = true;
+    clearTimeout(this.idleTimer);
     for (const thread of this.threads ?? []) thread.post({ type: 'close' });
+  }
+
+  /** A thread has nothing left to do: once every thread is so for {@link idleEndMs}, they end. */
+  private idled(): void {
+    if (this.destroyed || this.threads === undefined || this.threads.some((t) => t.pending.size > 0)) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      const threads = this.threads;
+      if (this.destroyed || threads === undefined || threads.some((t) => t.pending.size > 0)) return;
+      this.threads = undefined;
+      this.started = undefined;
+      for (const thread of threads) thread.post({ type: 'close' });
+    }, idleEndMs).unref();
   }
 }

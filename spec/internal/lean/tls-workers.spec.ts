@@ -9,7 +9,7 @@ import type { DownloadEvent, Result, RxS3, RxS3Options, S3Error } from '../../..
 import { isRetryable, toS3Error } from '../../../lib/errors';
 import { contextOf } from '../../../lib/internal/context';
 import type { LeanDataPlane } from '../../../lib/internal/lean/data-plane';
-import { tlsWorkerCounters, workerTlsOptions } from '../../../lib/internal/lean/tls-workers';
+import { setTlsThreadIdleMs, tlsWorkerCounters, workerTlsOptions } from '../../../lib/internal/lean/tls-workers';
 import { watchedHandlerOptions } from '../../../lib/internal/timeouts';
 import { expectOneErr, expectSaneProgress, tempFiles } from '../../faults/support';
 import { FaultProxy, requests } from '../../support/fault-proxy';
@@ -254,6 +254,26 @@ describe('the lean data plane over TLS: downloads into files on worker threads',
       expect(kinds[1], code).to.equal(kinds[0]);
     }
     expect(await tempFiles(dir.path)).to.deep.equal([]);
+  });
+
+  it('threads idle for the idle limit end (their memory goes back), and the next download starts them again', async function () {
+    if (sdkLane) this.skip();
+    const previous = setTlsThreadIdleMs(150);
+    try {
+      const rx = client();
+      complete(await collect(rx.downloadFile(fx.bucket, 'small', join(dir.path, 'idle-1.out'))));
+      const before = { ...tlsWorkerCounters };
+      const deadline = Date.now() + 5_000;
+      while (tlsWorkerCounters.exited - before.exited < 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(tlsWorkerCounters.exited - before.exited, 'threads ended while idle').to.be.at.least(1);
+      const target = join(dir.path, 'idle-2.out');
+      complete(await collect(rx.downloadFile(fx.bucket, 'small', target)));
+      expect((await readFile(target)).equals(small)).to.equal(true);
+      expect(tlsWorkerCounters.threads - before.threads, 'threads started again').to.be.at.least(1);
+      expect(tlsWorkerCounters.requests - before.requests, 'the GET on the new threads').to.equal(1);
+    } finally {
+      setTlsThreadIdleMs(previous);
+    }
   });
 
   it('tlsWorkers: false keeps the ranges on node:https on the main thread', async () => {
