@@ -71,6 +71,29 @@ interface Lane {
 let lanes: Lane[] | undefined;
 let nextId = 0;
 let turn = 0;
+/** How long the workers may all be idle before they end (started again by the next digest). */
+let idleEndMs = 30_000;
+let idleTimer: NodeJS.Timeout | undefined;
+
+/** Sets how long idle digest workers live (for specs); returns the previous value. */
+export function setDigestWorkerIdleMs(ms: number): number {
+  const previous = idleEndMs;
+  idleEndMs = ms;
+  return previous;
+}
+
+/** A worker has nothing left to do: once all of them are so for {@link idleEndMs}, they end (their isolates' memory goes back). */
+function idled(): void {
+  if (lanes === undefined || lanes.some((l) => l.pending.size > 0)) return;
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    idleTimer = undefined;
+    const ending = lanes;
+    if (ending === undefined || ending.some((l) => l.pending.size > 0)) return;
+    lanes = undefined;
+    for (const l of ending) void l.worker.terminate();
+  }, idleEndMs).unref();
+}
 
 /** Workers in the pool: one less than the cores (the main thread keeps one), at least one, at most four. */
 function poolSize(): number {
@@ -90,7 +113,10 @@ function startLane(index: number): Lane | undefined {
     const job = lane.pending.get(answer.id);
     if (job === undefined) return;
     lane.pending.delete(answer.id);
-    if (lane.pending.size === 0) worker.unref();
+    if (lane.pending.size === 0) {
+      worker.unref();
+      idled();
+    }
     if (answer.error !== undefined) job.reject(Object.assign(new Error(answer.error.message), { code: answer.error.code }));
     else job.resolve(answer.value!);
   });
@@ -125,6 +151,7 @@ function post(job: Record<string, unknown>): Promise<string | number> | undefine
   const target = lane();
   if (target === undefined) return undefined;
   const id = nextId++;
+  clearTimeout(idleTimer);
   return new Promise((resolve, reject) => {
     target.pending.set(id, { resolve, reject });
     target.worker.ref();

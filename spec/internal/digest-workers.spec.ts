@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
-import { crc32Combine, digestWorkersForTests, parallelFileCrc32, sha256Hex, sharedBuffer, type FileToDigest } from '../../lib/internal/digest-workers';
+import { crc32Combine, digestWorkersForTests, parallelFileCrc32, setDigestWorkerIdleMs, sha256Hex, sharedBuffer, type FileToDigest } from '../../lib/internal/digest-workers';
 
 const KiB = 1024;
 
@@ -57,6 +57,26 @@ describe('digest workers: SHA-256 and file CRC32 off the main thread', () => {
     expect(await Promise.all(hashes)).to.deep.equal(Array(6).fill(expected));
     // The pool starts again on the next job.
     expect(await sha256Hex(shared)).to.equal(expected);
+  });
+
+  it('workers idle for the idle limit end; digests go on, and the pool starts again', async () => {
+    const previous = setDigestWorkerIdleMs(100);
+    try {
+      const shared = sharedBuffer(2 * 1024 * KiB);
+      randomBytes(shared.length).copy(shared);
+      const expected = createHash('sha256').update(shared).digest('hex');
+      expect(await sha256Hex(shared)).to.equal(expected);
+      const first = digestWorkersForTests();
+      const exits = first.map((w) => new Promise<number>((resolve) => w.once('exit', resolve)));
+      const ended = await Promise.race([Promise.all(exits).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000))]);
+      expect(ended, 'the idle workers exited').to.equal(true);
+      expect(await sha256Hex(shared)).to.equal(expected);
+      const second = digestWorkersForTests();
+      expect(second.length).to.be.above(0);
+      expect(second.some((w) => first.includes(w)), 'new workers').to.equal(false);
+    } finally {
+      setDigestWorkerIdleMs(previous);
+    }
   });
 
   it('computes a file CRC32 in slices on the workers and here, equal to one pass, for sizes around slice boundaries', async () => {
