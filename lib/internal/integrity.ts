@@ -106,6 +106,15 @@ export function mismatch(expected: ExpectedDigest, actual: string): string {
  * never takes a corrupted body for a good one. Destroying the result destroys `body`.
  */
 export function verifyingBody(body: Readable, expected: ExpectedDigest): Readable {
+  return crc32Checked(body, expected.value, (actual) => Object.assign(new Error(`Checksum mismatch: ${mismatch(expected, actual)}`), { code: 'ChecksumMismatch' }));
+}
+
+/**
+ * `body` passed through a CRC32: at its end, a CRC32 (base64) other than `expected` destroys the result with
+ * `mismatch(actual)`. Destroying the result destroys `body`. {@link verifyingBody} and the lean data plane's
+ * response checksum (with the SDK's own message) are both this.
+ */
+export function crc32Checked(body: Readable, expected: string, mismatch: (actual: string) => Error): Readable {
   const digest = new Crc32();
   const check = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -114,7 +123,7 @@ export function verifyingBody(body: Readable, expected: ExpectedDigest): Readabl
     },
     flush(done) {
       const actual = digest.base64();
-      done(actual === expected.value ? null : Object.assign(new Error(`Checksum mismatch: ${mismatch(expected, actual)}`), { code: 'ChecksumMismatch' }));
+      done(actual === expected ? null : mismatch(actual));
     },
   });
   return pipeline(body, check, () => undefined);

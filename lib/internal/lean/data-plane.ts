@@ -1,6 +1,6 @@
 import { request as httpRequest, type Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
-import { Readable, Transform, pipeline } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import { text } from 'node:stream/consumers';
 import {
@@ -19,7 +19,7 @@ import { isServerError, isThrottlingError, isTransientError } from '@smithy/core
 import { SignatureV4 } from '@smithy/signature-v4';
 import { BODY_SLICE, requestBodyCounter } from '../counting-body';
 import { sha256Hex } from '../digest-workers';
-import { Crc32 } from '../integrity';
+import { Crc32, crc32Checked } from '../integrity';
 import type { PartCounter } from '../progress';
 import {
   LEAN_COMMAND_MIDDLEWARE,
@@ -249,8 +249,8 @@ export class LeanDataPlane implements DataPlane {
   }
 
   /**
-   * The retry loop of {@link getIntoFile}: as {@link run}, with the client's retry strategy, for failures before any
-   * byte was written; once bytes are written, a failure goes to the caller (it resumes from there).
+   * {@link getIntoFile}'s attempts, through {@link retrying} as {@link run}'s: failures before any byte was written
+   * are retried; once bytes are written, a failure goes to the caller (it resumes from there).
    */
   private async runIntoFile(
     input: Readonly<Record<string, unknown>>,
@@ -262,60 +262,84 @@ export class LeanDataPlane implements DataPlane {
     reader: FileReader,
   ): Promise<FileGetOutput> {
     signal.throwIfAborted();
-    const strategy = (await this.client.config.retryStrategy()) as unknown as RetryStrategyV2;
-    let token = await strategy.acquireInitialRetryToken('');
     const wire = serialize('GetObjectCommand', input);
     const url = endpoint.url;
     const basePath = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
     const path = `${basePath}${keyPath(input.Key as string)}`;
+    let written = 0;
+    return this.retrying(signal, async () => {
+      written = 0;
+      const headers: Record<string, string> = { ...wire.headers, host: url.host, 'x-amz-content-sha256': EMPTY_SHA256 };
+      const signed = await this.signerFor(endpoint.region, endpoint.service).sign(
+        { method: 'GET', protocol: url.protocol, hostname: url.hostname, port: url.port === '' ? undefined : Number(url.port), path, query: wire.query, headers, body: undefined },
+        { signingDate: new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)), signingRegion: endpoint.region, signingService: endpoint.service },
+      );
+      const answer = await reader(
+        {
+          host: hostOf(url),
+          port: portOf(url),
+          path: `${path}${queryString(wire.query)}`,
+          headers: { ...(signed.headers as Record<string, string>), 'user-agent': USER_AGENT },
+        },
+        target,
+        (bytes, chunks, crc32) => {
+          written += bytes;
+          onWritten(bytes, chunks, crc32);
+        },
+        signal,
+        socketLimitsOf(url.protocol === 'https:' ? agents.https : agents.http),
+      ).catch((error: unknown) => Promise.reject(markStale(error)));
+      const metadata = metadataOf(answer.status, answer.headers);
+      this.correctClock(answer.headers, answer.status, metadata);
+      if (answer.status !== 200 && answer.status !== 206) throw serviceError(answer.status, answer.headers, answer.errorBody?.toString('utf8') ?? '', metadata);
+      return { ...outputOf('GetObjectCommand', answer.headers), $metadata: metadata } as FileGetOutput;
+    }, () => written > 0); // once bytes are written, the caller resumes from there
+  }
+
+  /**
+   * The SDK's retry middleware, as the lean path runs it with the client's own retry strategy: `attempt` until it
+   * answers (its `$metadata` then counts the attempts and the delay). A stale keep-alive connection is tried again
+   * at once, outside maxAttempts; an error `final` says is the caller's goes back at once; `again` may send the next
+   * attempt at once (a region redirect); anything else is retried after the strategy's backoff while it allows,
+   * and the error that ends it carries `$metadata.attempts` and `totalRetryDelay`. An abort rejects with AbortError.
+   */
+  private async retrying<T extends { $metadata: { attempts?: number; totalRetryDelay?: number } }>(
+    signal: AbortSignal | undefined,
+    attempt: () => Promise<T>,
+    final: (error: Error) => boolean,
+    again: (error: Error) => Promise<boolean> = () => Promise.resolve(false),
+  ): Promise<T> {
+    const strategy = (await this.client.config.retryStrategy()) as unknown as RetryStrategyV2;
+    let token = await strategy.acquireInitialRetryToken('');
     let attempts = 0;
     let totalRetryDelay = 0;
     let stale = 0;
     for (;;) {
       attempts += 1;
-      let written = 0;
       try {
-        const headers: Record<string, string> = { ...wire.headers, host: url.host, 'x-amz-content-sha256': EMPTY_SHA256 };
-        const signed = await this.signerFor(endpoint.region, endpoint.service).sign(
-          { method: 'GET', protocol: url.protocol, hostname: url.hostname, port: url.port === '' ? undefined : Number(url.port), path, query: wire.query, headers, body: undefined },
-          { signingDate: new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)), signingRegion: endpoint.region, signingService: endpoint.service },
-        );
-        const answer = await reader(
-          {
-            host: hostOf(url),
-            port: portOf(url),
-            path: `${path}${queryString(wire.query)}`,
-            headers: { ...(signed.headers as Record<string, string>), 'user-agent': USER_AGENT },
-          },
-          target,
-          (bytes, chunks, crc32) => {
-            written += bytes;
-            onWritten(bytes, chunks, crc32);
-          },
-          signal,
-          socketLimitsOf(url.protocol === 'https:' ? agents.https : agents.http),
-        );
-        const metadata = metadataOf(answer.status, answer.headers);
-        this.correctClock(answer.headers, answer.status, metadata);
-        if (answer.status !== 200 && answer.status !== 206) throw serviceError(answer.status, answer.headers, answer.errorBody?.toString('utf8') ?? '', metadata);
+        const output = await attempt();
         strategy.recordSuccess(token);
-        return { ...outputOf('GetObjectCommand', answer.headers), $metadata: { ...metadata, attempts, totalRetryDelay } } as FileGetOutput;
+        output.$metadata.attempts = attempts;
+        output.$metadata.totalRetryDelay = totalRetryDelay;
+        return output;
       } catch (thrown) {
-        if (signal.aborted) throw abortError();
+        if (signal?.aborted) throw abortError();
         const error = asError(thrown);
         const withMetadata = error as { $metadata?: Partial<ResponseMetadata> };
-        if (written > 0) {
+        if (final(error)) {
           withMetadata.$metadata = { ...withMetadata.$metadata, attempts, totalRetryDelay };
           throw error;
         }
-        if ((error as { reusedSocket?: boolean }).reusedSocket === true && stale < STALE_RETRIES) {
+        if ((error as { staleSocket?: boolean }).staleSocket === true && stale < STALE_RETRIES) {
           stale += 1;
           continue;
         }
+        if (await again(error)) continue;
         try {
+          // The strategy waits its backoff itself (the SDK's middleware races it with the abort signal, as here).
           token = await abortable(strategy.refreshRetryTokenForRetry(token, { errorType: retryErrorType(error) }), signal);
         } catch {
-          if (signal.aborted) throw abortError();
+          if (signal?.aborted) throw abortError();
           withMetadata.$metadata = { ...withMetadata.$metadata, attempts, totalRetryDelay };
           throw error;
         }
@@ -403,55 +427,27 @@ export class LeanDataPlane implements DataPlane {
   /** The retry loop, as the SDK's retry middleware runs it with the client's own retry strategy. */
   private async run(command: DataCommand, name: LeanCommandName, input: Readonly<Record<string, unknown>>, first: Resolved, agents: Agents, signal: AbortSignal | undefined): Promise<DataOutput> {
     if (signal?.aborted) throw abortError();
-    const strategy = (await this.client.config.retryStrategy()) as unknown as RetryStrategyV2;
-    let token = await strategy.acquireInitialRetryToken('');
     const wire = serialize(name, input);
     const counter = requestBodyCounter(command);
     let endpoint = first;
-    let attempts = 0;
-    let totalRetryDelay = 0;
-    let stale = 0;
     let redirected = false;
-    for (;;) {
-      attempts += 1;
-      try {
-        const output = await this.attempt(name, input, wire, endpoint, agents, signal, counter);
-        strategy.recordSuccess(token);
-        output.$metadata.attempts = attempts;
-        output.$metadata.totalRetryDelay = totalRetryDelay;
-        return output as unknown as DataOutput;
-      } catch (thrown) {
-        if (signal?.aborted) throw abortError();
-        const error = asError(thrown);
-        if ((error as { uncheckable?: boolean }).uncheckable === true) throw error;
-        if ((error as { staleSocket?: boolean }).staleSocket === true && stale < STALE_RETRIES) {
-          stale += 1;
-          continue;
-        }
+    const output = await this.retrying(
+      signal,
+      () => this.attempt(name, input, wire, endpoint, agents, signal, counter),
+      (error) => (error as { uncheckable?: boolean }).uncheckable === true,
+      async (error) => {
+        // A region redirect (when the client follows them): signed again for that region, once.
         const region = (error as { redirectRegion?: string }).redirectRegion;
-        if (region !== undefined && !redirected) {
-          redirected = true;
-          const bucket = input.Bucket as string;
-          this.regions.set(bucket, region);
-          this.endpoints.delete(bucket);
-          endpoint = await this.endpointOf(bucket);
-          if (endpoint.refused === undefined) continue;
-        }
-        try {
-          // The strategy waits its backoff itself (the SDK's middleware races it with the abort signal, as here).
-          token = await abortable(strategy.refreshRetryTokenForRetry(token, { errorType: retryErrorType(error) }), signal);
-        } catch (refused) {
-          if (signal?.aborted) throw abortError();
-          void refused;
-          const withMetadata = error as { $metadata?: Partial<ResponseMetadata> };
-          withMetadata.$metadata = { ...withMetadata.$metadata, attempts, totalRetryDelay };
-          throw error;
-        }
-        const delay = token.getRetryDelay();
-        totalRetryDelay += (token.$retryLog?.acquisitionDelay ?? 0) + delay;
-        if (delay > 0) await sleep(delay, signal);
-      }
-    }
+        if (region === undefined || redirected) return false;
+        redirected = true;
+        const bucket = input.Bucket as string;
+        this.regions.set(bucket, region);
+        this.endpoints.delete(bucket);
+        endpoint = await this.endpointOf(bucket);
+        return endpoint.refused === undefined;
+      },
+    );
+    return output as unknown as DataOutput;
   }
 
   /** One attempt: sign, send, and read the answer (a GET's body is handed over, not read). */
@@ -562,9 +558,7 @@ export class LeanDataPlane implements DataPlane {
         BODY_SLICE,
       );
     } catch (error) {
-      const failure = error as { reusedSocket?: boolean; code?: string };
-      if (failure.reusedSocket === true && STALE_CODES.has(failure.code ?? '')) Object.assign(failure, { staleSocket: true });
-      throw error;
+      throw markStale(error);
     }
     const { status, headers } = answer;
     const metadata = metadataOf(status, headers);
@@ -618,7 +612,11 @@ export class LeanDataPlane implements DataPlane {
   private bodyOf(res: IncomingMessage, input: Readonly<Record<string, unknown>>, output: Record<string, unknown>, agents: Agents): Readable {
     if (!this.validates(input, agents)) return Object.assign(res, BODY_EXTRAS);
     const expected = output.ChecksumCRC32;
-    if (typeof expected === 'string' && !expected.includes('-') && res.statusCode === 200) return Object.assign(checking(res, expected), BODY_EXTRAS);
+    if (typeof expected === 'string' && !expected.includes('-') && res.statusCode === 200) {
+      // The SDK's own message for it.
+      const mismatch = (actual: string): Error => new Error(`Checksum mismatch: expected "${expected}" but received "${actual}" in response header "x-amz-checksum-crc32".`);
+      return Object.assign(crc32Checked(res, expected, mismatch), BODY_EXTRAS);
+    }
     if (uncheckable(res)) {
       res.destroy();
       throw Object.assign(new Error('the answer carries a checksum the lean path cannot check'), { uncheckable: true });
@@ -640,6 +638,13 @@ function tlsOptionsOf(agent: HttpsAgent): ConnectionOptions | undefined {
   const options = agent.options as Readonly<Record<string, unknown>>;
   const ca = agentCa(agent);
   return workerTlsOptions(ca === undefined ? options : { ...options, ca });
+}
+
+/** A failure of the lean path's own connections, marked `staleSocket` when it is a reused keep-alive connection's reset before any answer. */
+function markStale(error: unknown): unknown {
+  const failure = error as { reusedSocket?: boolean; code?: string } | undefined;
+  if (failure?.reusedSocket === true && STALE_CODES.has(failure.code ?? '')) Object.assign(failure, { staleSocket: true });
+  return error;
 }
 
 /** A reader of GETs into files: the socket reader's `getIntoFile` on this thread or on the TLS worker threads. */
@@ -816,23 +821,6 @@ function uncheckable(res: IncomingMessage): boolean {
     if (typeof value === 'string' && !value.includes('-')) return true;
   }
   return false;
-}
-
-/** The body, passing through, failing at its end unless its CRC32 is `expected` (the SDK's message). */
-function checking(res: IncomingMessage, expected: string): Readable {
-  const crc = new Crc32();
-  const check = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      crc.update(chunk);
-      callback(null, chunk);
-    },
-    flush(callback) {
-      const actual = crc.base64();
-      callback(actual === expected ? null : new Error(`Checksum mismatch: expected "${expected}" but received "${actual}" in response header "x-amz-checksum-crc32".`));
-    },
-  });
-  pipeline(res, check, () => undefined);
-  return check;
 }
 
 /** The SDK's stream extras (sdkStreamMixin) our callers and users may call on a GetObject body. */
