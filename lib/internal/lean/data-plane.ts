@@ -129,6 +129,8 @@ const SKEW_MS = 300_000;
 const ERROR_BODY_LIMIT = 64 * 1024;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const USER_AGENT = 'rx-s3 (lean data plane)';
+/** Connections per host of the lean path's own pools. */
+const MAX_SOCKETS = 64;
 /** The signal of a request sent without one (it never aborts). */
 const NEVER = new AbortController().signal;
 
@@ -150,7 +152,7 @@ export class LeanDataPlane implements DataPlane {
   private readonly regions = new Map<string, string>();
   private readonly signers = new Map<string, SignatureV4>();
   /** The lean path's own keep-alive connections over plain http (HEAD, PUT, downloads into files). */
-  private readonly sockets = new SocketPool({ maxSockets: 64 });
+  private readonly sockets = new SocketPool({ maxSockets: MAX_SOCKETS });
   /** Its TLS connections on this thread (HEAD and PUT over https); null when the agent's TLS options rule them out. */
   private tlsSockets: SocketPool | null | undefined;
   /** The last Date header seen, parsed. */
@@ -264,23 +266,12 @@ export class LeanDataPlane implements DataPlane {
     signal.throwIfAborted();
     const wire = serialize('GetObjectCommand', input);
     const url = endpoint.url;
-    const basePath = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
-    const path = `${basePath}${keyPath(input.Key as string)}`;
     let written = 0;
     return this.retrying(signal, async () => {
       written = 0;
       const headers: Record<string, string> = { ...wire.headers, host: url.host, 'x-amz-content-sha256': EMPTY_SHA256 };
-      const signed = await this.signerFor(endpoint.region, endpoint.service).sign(
-        { method: 'GET', protocol: url.protocol, hostname: url.hostname, port: url.port === '' ? undefined : Number(url.port), path, query: wire.query, headers, body: undefined },
-        { signingDate: new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)), signingRegion: endpoint.region, signingService: endpoint.service },
-      );
       const answer = await reader(
-        {
-          host: hostOf(url),
-          port: portOf(url),
-          path: `${path}${queryString(wire.query)}`,
-          headers: { ...(signed.headers as Record<string, string>), 'user-agent': USER_AGENT },
-        },
+        await this.signed(endpoint, 'GET', input.Key as string, wire.query, headers),
         target,
         (bytes, chunks, crc32) => {
           written += bytes;
@@ -424,6 +415,20 @@ export class LeanDataPlane implements DataPlane {
     return signer;
   }
 
+  /**
+   * A request to `key` at `endpoint`, signed now (with the client's clock offset) for the endpoint's region and
+   * service: where to send it (host, port, path and query as signed) and its headers, `user-agent` added.
+   */
+  private async signed(endpoint: Resolved, method: string, key: string, query: WireRequest['query'], headers: Record<string, string>): Promise<SignedGet> {
+    const url = endpoint.url;
+    const path = `${url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`}${keyPath(key)}`;
+    const signed = await this.signerFor(endpoint.region, endpoint.service).sign(
+      { method, protocol: url.protocol, hostname: url.hostname, port: url.port === '' ? undefined : Number(url.port), path, query, headers, body: undefined },
+      { signingDate: new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)), signingRegion: endpoint.region, signingService: endpoint.service },
+    );
+    return { host: hostOf(url), port: portOf(url), path: `${path}${queryString(query)}`, headers: { ...(signed.headers as Record<string, string>), 'user-agent': USER_AGENT } };
+  }
+
   /** The retry loop, as the SDK's retry middleware runs it with the client's own retry strategy. */
   private async run(command: DataCommand, name: LeanCommandName, input: Readonly<Record<string, unknown>>, first: Resolved, agents: Agents, signal: AbortSignal | undefined): Promise<DataOutput> {
     if (signal?.aborted) throw abortError();
@@ -462,8 +467,6 @@ export class LeanDataPlane implements DataPlane {
   ): Promise<{ $metadata: ResponseMetadata } & Record<string, unknown>> {
     const url = endpoint.url;
     const https = url.protocol === 'https:';
-    const basePath = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
-    const path = `${basePath}${keyPath(input.Key as string)}`;
     const headers: Record<string, string> = { ...wire.headers, host: url.host };
     const method = METHOD[name];
     const body = wire.body;
@@ -477,25 +480,18 @@ export class LeanDataPlane implements DataPlane {
       // With WHEN_SUPPORTED the SDK asks every GetObject for its checksum (and validates it): so does this path.
       if (name === 'GetObjectCommand' && agents.validation === 'WHEN_SUPPORTED') headers['x-amz-checksum-mode'] = 'ENABLED';
     }
-    const signed = await this.signerFor(endpoint.region, endpoint.service).sign(
-      { method, protocol: url.protocol, hostname: url.hostname, port: url.port === '' ? undefined : Number(url.port), path, query: wire.query, headers, body: undefined },
-      { signingDate: new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)), signingRegion: endpoint.region, signingService: endpoint.service },
-    );
-    const sent = { ...(signed.headers as Record<string, string>), 'user-agent': USER_AGENT } as OutgoingHttpHeaders;
+    const request = await this.signed(endpoint, method, input.Key as string, wire.query, headers);
+    const sockets = method === 'GET' ? undefined : this.socketsFor(url, agents);
+    if (sockets !== undefined) return this.onSocket(sockets, name, { ...request, method, body }, counter, signal, socketLimitsOf(https ? agents.https : agents.http));
     const target: RequestOptions = {
       agent: https ? agents.https : agents.http,
       protocol: url.protocol,
-      hostname: hostOf(url),
+      hostname: request.host,
       method,
-      path: `${path}${queryString(wire.query)}`,
-      headers: sent,
+      path: request.path,
+      headers: request.headers as OutgoingHttpHeaders,
     };
     if (url.port !== '') target.port = Number(url.port);
-    const sockets = method === 'GET' ? undefined : this.socketsFor(url, agents);
-    if (sockets !== undefined) {
-      const request = { method, host: hostOf(url), port: portOf(url), path: target.path!, headers: sent as Record<string, string>, body };
-      return this.onSocket(sockets, name, request, counter, signal, socketLimitsOf(https ? agents.https : agents.http));
-    }
     const { res, closed } = await exchange(https ? httpsRequest : httpRequest, target, body, counter, signal);
     const status = res.statusCode ?? 0;
     const metadata = metadataOf(status, res.headers);
@@ -528,7 +524,7 @@ export class LeanDataPlane implements DataPlane {
     if (!secure) return this.sockets;
     if (this.tlsSockets === undefined) {
       const tls = tlsOptionsOf(agents.https);
-      this.tlsSockets = tls === undefined ? null : new SocketPool({ maxSockets: 64, tls });
+      this.tlsSockets = tls === undefined ? null : new SocketPool({ maxSockets: MAX_SOCKETS, tls });
     }
     return this.tlsSockets ?? undefined;
   }

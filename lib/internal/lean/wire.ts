@@ -296,10 +296,10 @@ const OUTPUT_HEADERS: ReadonlyArray<readonly [field: string, header: string, typ
   ['Size', 'x-amz-object-size', 'number'],
 ];
 
-/** Which output fields each command has (PutObject and UploadPart have no LastModified, ContentType...). */
 /** {@link OUTPUT_HEADERS} by header name. */
 const BY_HEADER: ReadonlyMap<string, readonly [field: string, type: OutputType]> = new Map(OUTPUT_HEADERS.map(([field, header, type]) => [header, [field, type]]));
 
+/** Which output fields each command has (PutObject and UploadPart have no LastModified, ContentType...). */
 const OUTPUT_OF: Readonly<Record<LeanCommandName, ReadonlySet<string> | undefined>> = {
   HeadObjectCommand: undefined,
   GetObjectCommand: undefined,
