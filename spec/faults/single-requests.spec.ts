@@ -51,6 +51,16 @@ describe('faults: single requests (HEAD, GET, PUT)', function () {
     }
   });
 
+  it('a 503 with Retry-After waits at least that long before the next attempt, as the SDK\'s retry middleware does', async () => {
+    // The standard strategy's own first throttling back-off is under 500 ms; Retry-After: 1 stretches it to a second.
+    fp.proxy.inject({ match: requests.head, times: 1, action: { kind: 'error', status: 503, code: 'SlowDown', headers: { 'retry-after': '1' } } });
+    const started = Date.now();
+    const [result] = await collect(client.rx.getObjectMetadata(fx.bucket, 'obj'));
+    expect(result!.ok && result!.val.contentLength).to.equal(body.length);
+    expect(fp.proxy.count(requests.head)).to.equal(2);
+    expect(Date.now() - started, 'waited for Retry-After').to.be.at.least(950);
+  });
+
   it('500 InternalError on every attempt is one Err(ServiceError) with the status; RequestTimeout (400) is retried', async () => {
     fp.proxy.inject({ match: requests.head, times: Infinity, action: { kind: 'error', status: 500, code: 'InternalError' } });
     const error = expectOneErr(await collect(client.rx.getObjectMetadata(fx.bucket, 'obj')), 'ServiceError');

@@ -15,7 +15,7 @@ import {
   type UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
-import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { BODY_SLICE, requestBodyCounter } from '../counting-body';
 import { sha256Hex } from '../digest-workers';
@@ -291,8 +291,8 @@ export class LeanDataPlane implements DataPlane {
    * The SDK's retry middleware, as the lean path runs it with the client's own retry strategy: `attempt` until it
    * answers (its `$metadata` then counts the attempts and the delay). A stale keep-alive connection is tried again
    * at once, outside maxAttempts; an error `final` says is the caller's goes back at once; `again` may send the next
-   * attempt at once (a region redirect); anything else is retried after the strategy's backoff while it allows,
-   * and the error that ends it carries `$metadata.attempts` and `totalRetryDelay`. An abort rejects with AbortError.
+   * attempt at once (a region redirect); anything else is retried after the strategy's backoff (at least the
+   * answer's Retry-After, as the SDK's middleware waits) while it allows, and the error that ends it carries `$metadata.attempts` and `totalRetryDelay`. An abort rejects with AbortError.
    */
   private async retrying<T extends { $metadata: { attempts?: number; totalRetryDelay?: number } }>(
     signal: AbortSignal | undefined,
@@ -327,8 +327,10 @@ export class LeanDataPlane implements DataPlane {
         }
         if (await again(error)) continue;
         try {
-          // The strategy waits its backoff itself (the SDK's middleware races it with the abort signal, as here).
-          token = await abortable(strategy.refreshRetryTokenForRetry(token, { errorType: retryErrorType(error) }), signal);
+          // The strategy waits its backoff itself (the SDK's middleware races it with the abort signal, as here), and
+          // stretches it to the answer's Retry-After or x-amz-retry-after, read by the SDK's own parser.
+          const retryAfterHint = getRetryAfterHint((error as { $response?: unknown }).$response);
+          token = await abortable(strategy.refreshRetryTokenForRetry(token, { errorType: retryErrorType(error), ...(retryAfterHint === undefined ? {} : { retryAfterHint }) }), signal);
         } catch {
           if (signal?.aborted) throw abortError();
           withMetadata.$metadata = { ...withMetadata.$metadata, attempts, totalRetryDelay };
@@ -660,7 +662,7 @@ interface RetryToken {
 
 interface RetryStrategyV2 {
   acquireInitialRetryToken(scope: string): Promise<RetryToken>;
-  refreshRetryTokenForRetry(token: RetryToken, info: { errorType: string }): Promise<RetryToken>;
+  refreshRetryTokenForRetry(token: RetryToken, info: { errorType: string; retryAfterHint?: Date }): Promise<RetryToken>;
   recordSuccess(token: RetryToken): void;
 }
 
