@@ -33,7 +33,7 @@ import { registerContext, type ClientContext } from './internal/context';
 import { LeanDataPlane } from './internal/lean/data-plane';
 import type { DataPlaneMode, PayloadSigning } from './internal/lean/eligibility';
 import { Cleanups } from './internal/cleanups';
-import { clientFor, configProblem } from './internal/config-check';
+import { clientFor, configProblem, validMaxSockets } from './internal/config-check';
 import { MetadataCache, type MetadataCacheOptions } from './internal/metadata-cache';
 import { DIRECT, networkSettings, type CaBundle, type Network } from './internal/network';
 import { watchedHandlerOptions, type CallOptions, type TimeoutOptions } from './internal/timeouts';
@@ -122,6 +122,22 @@ export interface RxS3Options {
    * ```
    */
   readonly timeouts?: TimeoutOptions;
+  /**
+   * How many connections rx-s3 keeps open to one host, per protocol: default 50 (the SDK's own). Requests beyond it
+   * wait for a free connection (their connect and idle timeouts start once they have one; a `deadlineMs` counts the
+   * wait). It sizes the client's keep-alive agents and the lean data plane's own pools alike (TLS reader threads
+   * share it). Raise it when many transfers run at once, each with its parts or ranges in flight (`concurrency`
+   * times `queueSize` of a bulk upload, for example); lower it to be gentle with a small server. A whole number from
+   * 1; anything else is `Err(InvalidInput)` (code `InvalidConfiguration`) on every operation. Applies to the client
+   * rx-s3 builds, not to a `client` or a `clientConfig.requestHandler` of your own (the lean path then follows that
+   * handler's agents).
+   *
+   * @example
+   * ```ts
+   * const rx = new RxS3({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, maxSockets: 200 });
+   * ```
+   */
+  readonly maxSockets?: number;
   /**
    * Which path HeadObject, GetObject, PutObject and UploadPart take: `'auto'` (default) the lean one (plain
    * node:http(s) on the client's keep-alive agents, signed with the SDK's own SigV4 and credential providers,
@@ -236,6 +252,7 @@ export class RxS3 {
       region: options.region ?? options.clientConfig?.region,
       credentials: options.credentials ?? options.clientConfig?.credentials,
       maxAttempts: options.maxAttempts ?? options.clientConfig?.maxAttempts,
+      maxSockets: options.maxSockets,
       metadataCache: options.metadataCache,
       network: network.problem,
     }));
@@ -690,7 +707,7 @@ function configWith(options: RxS3Options, network: Network): S3ClientConfig {
   return {
     ...(custom ? { region: 'us-east-1', requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
     // rx-s3's timeouts, proxy and CAs live in the agents of the SDK's usual handler, unless a handler of your own is given.
-    requestHandler: options.clientConfig?.requestHandler ?? watchedHandlerOptions(options.timeouts, network),
+    requestHandler: options.clientConfig?.requestHandler ?? watchedHandlerOptions(options.timeouts, network, validMaxSockets(options.maxSockets)),
     ...options.clientConfig,
     ...defined({
       endpoint: options.endpoint,

@@ -12,6 +12,7 @@ export interface ConfigInput {
   readonly region?: unknown;
   readonly credentials?: unknown;
   readonly maxAttempts?: unknown;
+  readonly maxSockets?: unknown;
   readonly metadataCache?: unknown;
   /** The problem with the proxy or CA settings, found when they were resolved (`networkSettings`). */
   readonly network?: string;
@@ -23,7 +24,7 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** The first problem of the options, as a sentence, or undefined. */
 export function configProblem(options: ConfigInput): string | undefined {
-  const { endpoint, region, credentials, maxAttempts, metadataCache } = options;
+  const { endpoint, region, credentials, maxAttempts, maxSockets, metadataCache } = options;
   if (endpoint !== undefined && typeof endpoint === 'string') {
     const shown = JSON.stringify(redactSecrets(endpoint));
     if (!SCHEME.test(endpoint)) return `endpoint ${shown} has no scheme: write http://${redactSecrets(endpoint)} or https://...`;
@@ -47,6 +48,9 @@ export function configProblem(options: ConfigInput): string | undefined {
   if (maxAttempts !== undefined && typeof maxAttempts !== 'function' && (typeof maxAttempts !== 'number' || !Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100)) {
     return `maxAttempts must be a whole number from 1 to 100, got ${String(maxAttempts)}`;
   }
+  if (maxSockets !== undefined && validMaxSockets(maxSockets) === undefined) {
+    return `maxSockets must be a whole number from 1, got ${String(maxSockets)}`;
+  }
   if (typeof metadataCache === 'object' && metadataCache !== null) {
     const { maxEntries, ttlMs } = metadataCache as { maxEntries?: unknown; ttlMs?: unknown };
     if (maxEntries !== undefined && !(typeof maxEntries === 'number' && Number.isInteger(maxEntries) && maxEntries >= 1)) {
@@ -55,6 +59,11 @@ export function configProblem(options: ConfigInput): string | undefined {
     if (ttlMs !== undefined && !(typeof ttlMs === 'number' && ttlMs >= 0 && !Number.isNaN(ttlMs))) return `metadataCache.ttlMs must be a number of milliseconds from 0, got ${String(ttlMs)}`;
   }
   return options.network;
+}
+
+/** `maxSockets` when it is a whole number from 1 (else undefined: the default, and {@link configProblem} says why). */
+export function validMaxSockets(maxSockets: unknown): number | undefined {
+  return typeof maxSockets === 'number' && Number.isInteger(maxSockets) && maxSockets >= 1 ? maxSockets : undefined;
 }
 
 /**

@@ -60,6 +60,8 @@ export interface CallOptions {
 export const DEFAULT_CONNECT_MS = 10_000;
 /** The default idle timeout: 30 s without a byte sent or received. */
 export const DEFAULT_IDLE_MS = 30_000;
+/** The default number of connections per host (and protocol), the SDK's own default: 50. */
+export const DEFAULT_MAX_SOCKETS = 50;
 
 export interface SocketLimits {
   readonly connectMs: number;
@@ -172,6 +174,15 @@ function limitsFor(defaults: SocketLimits): SocketLimits {
 export function socketLimitsOf(agent: unknown): SocketLimits {
   const defaults = agent instanceof WatchedHttpAgent || agent instanceof WatchedHttpsAgent ? agent.defaults : { connectMs: DEFAULT_CONNECT_MS, idleMs: DEFAULT_IDLE_MS };
   return limitsFor(defaults);
+}
+
+/**
+ * How many connections per host `agent` allows, for the connections rx-s3 opens itself beside it (the lean data
+ * plane's pools): its `maxSockets`, or {@link DEFAULT_MAX_SOCKETS} when that is unbounded (Node's own default).
+ */
+export function maxSocketsOf(agent: unknown): number {
+  const n = (agent as { maxSockets?: unknown } | undefined)?.maxSockets;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 1 ? Math.floor(n) : DEFAULT_MAX_SOCKETS;
 }
 
 /**
@@ -325,12 +336,16 @@ class WatchedHttpsAgent extends HttpsAgent {
  * The `requestHandler` options of an `S3Client` with rx-s3's timeouts, proxy and CAs: agents that watch every
  * request. The SDK builds its usual `NodeHttpHandler` from them.
  */
-export function watchedHandlerOptions(timeouts: TimeoutOptions | undefined, network: Network = DIRECT): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+export function watchedHandlerOptions(
+  timeouts: TimeoutOptions | undefined,
+  network: Network = DIRECT,
+  maxSockets = DEFAULT_MAX_SOCKETS,
+): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
   const defaults: SocketLimits = {
     connectMs: timeouts?.connectMs ?? DEFAULT_CONNECT_MS,
     idleMs: timeouts?.idleMs ?? DEFAULT_IDLE_MS,
   };
-  const agent = { keepAlive: true, maxSockets: 50 };
+  const agent = { keepAlive: true, maxSockets };
   return { httpAgent: new WatchedHttpAgent(agent, defaults, network), httpsAgent: new WatchedHttpsAgent(agent, defaults, network) };
 }
 

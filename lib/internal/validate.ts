@@ -118,6 +118,8 @@ export function checkMetadata(metadata: Readonly<Record<string, string>> | undef
   if (metadata === undefined) return undefined;
   for (const [name, value] of Object.entries(metadata)) {
     if (!HEADER_TOKEN.test(name)) return s3Error('InvalidInput', context, `metadata name ${JSON.stringify(name)} is not a valid header name`);
+    // The SDK reads metadata into a plain object, where this name sets the prototype instead: it would be lost.
+    if (name.toLowerCase() === '__proto__') return s3Error('InvalidInput', context, `metadata name ${JSON.stringify(name)} cannot be read back (JavaScript objects reserve it)`);
     if (typeof value !== 'string' || !HEADER_VALUE.test(value)) {
       return s3Error('InvalidInput', context, `metadata value of ${JSON.stringify(name)} must be printable ASCII (encode other text first)`);
     }

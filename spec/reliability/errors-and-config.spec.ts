@@ -66,6 +66,15 @@ describe('errors: lone surrogates, missing buckets behind HEAD, uploads stored d
     ]);
   });
 
+  it('a metadata name __proto__ (any case) is Err(InvalidInput) before any request: the SDK could not read it back', async () => {
+    const metadata = Object.defineProperty({}, '__PROTO__', { value: 'x', enumerable: true }) as Record<string, string>;
+    const own = JSON.parse('{"__proto__": "x"}') as Record<string, string>; // an own property, as fast-check found
+    await expectRejectedLocally(fx.rx, 'InvalidInput', [
+      fx.rx.putObject(fx.bucket, 'k', 'x', { metadata }),
+      fx.rx.uploadFile(fx.bucket, 'k', __filename, { metadata: own }),
+    ]);
+  });
+
   it('a HEAD on a missing bucket is NoSuchBucket, not NoSuchKey: getObjectMetadata, downloadFile', async () => {
     const spy = spySend(fx.rx);
     try {
@@ -139,6 +148,8 @@ describe('configuration: the constructor never throws for what a user can mistyp
     ['a region with a space', { region: 'us east' }, /not a valid region name/],
     ['an empty access key', { credentials: { accessKeyId: '', secretAccessKey: 's' } }, /accessKeyId is missing or empty/],
     ['maxAttempts 0', { maxAttempts: 0 }, /maxAttempts must be a whole number/],
+    ['maxSockets 0', { maxSockets: 0 }, /maxSockets must be a whole number from 1, got 0/],
+    ['maxSockets 2.5', { maxSockets: 2.5 }, /maxSockets must be a whole number from 1, got 2\.5/],
     ['a metadata cache of -1 entries', { metadataCache: { maxEntries: -1 } }, /metadataCache\.maxEntries must be a whole number/],
   ];
   for (const [label, options, message] of cases) {

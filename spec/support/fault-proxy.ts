@@ -89,6 +89,8 @@ export class FaultProxy {
   readonly seen: SeenRequest[] = [];
   private faults: Array<{ fault: Fault; matched: number; applied: number }> = [];
   private readonly sockets = new Set<Socket>();
+  /** The most client connections open at once since the last {@link reset} (or the start). */
+  peakConnections = 0;
   private readonly upstreamAgent = new Agent({ keepAlive: true });
   private http: Server | undefined;
   private port = 0;
@@ -126,6 +128,7 @@ export class FaultProxy {
   reset(): void {
     this.faults = [];
     this.seen.length = 0;
+    this.peakConnections = this.sockets.size;
   }
 
   /** Requests seen that match. */
@@ -156,6 +159,7 @@ export class FaultProxy {
     http.keepAliveTimeout = 60_000;
     http.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
+      this.peakConnections = Math.max(this.peakConnections, this.sockets.size);
       socket.on('close', () => this.sockets.delete(socket));
     });
     await new Promise<void>((resolve, reject) => {

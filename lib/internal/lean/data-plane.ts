@@ -33,7 +33,7 @@ import {
   type PayloadSigning,
 } from './eligibility';
 import { hostOf, portOf } from '../network';
-import { agentCa, needsAgent, socketLimitsOf } from '../timeouts';
+import { agentCa, maxSocketsOf, needsAgent, socketLimitsOf } from '../timeouts';
 import { exchange as exchangeOnSocket, getIntoFile, SocketPool, type FileTarget, type GetIntoFileResult, type SignedGet, type SignedRequest, type SocketLimits, type WrittenCallback } from './socket-reader';
 import { SigningSha256 } from './signing-hash';
 import { TlsWorkerPool, tlsWorkerCount, workerTlsOptions } from './tls-workers';
@@ -129,8 +129,6 @@ const SKEW_MS = 300_000;
 const ERROR_BODY_LIMIT = 64 * 1024;
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const USER_AGENT = 'rx-s3 (lean data plane)';
-/** Connections per host of the lean path's own pools. */
-const MAX_SOCKETS = 64;
 /** The signal of a request sent without one (it never aborts). */
 const NEVER = new AbortController().signal;
 
@@ -151,8 +149,11 @@ export class LeanDataPlane implements DataPlane {
   private readonly endpoints = new Map<string, Promise<Resolved>>();
   private readonly regions = new Map<string, string>();
   private readonly signers = new Map<string, SignatureV4>();
-  /** The lean path's own keep-alive connections over plain http (HEAD, PUT, downloads into files). */
-  private readonly sockets = new SocketPool({ maxSockets: MAX_SOCKETS });
+  /**
+   * The lean path's own keep-alive connections over plain http (HEAD, PUT, downloads into files), made on first use:
+   * as many per host as the http agent allows (`maxSockets`).
+   */
+  private plainSockets: SocketPool | undefined;
   /** Its TLS connections on this thread (HEAD and PUT over https); null when the agent's TLS options rule them out. */
   private tlsSockets: SocketPool | null | undefined;
   /** The last Date header seen, parsed. */
@@ -220,13 +221,13 @@ export class LeanDataPlane implements DataPlane {
 
   /** The lean path's own connections on this thread (http and https): open, and free of them. */
   get connections(): { readonly open: number; readonly free: number } {
-    const plain = this.sockets.stats;
+    const plain = this.plainSockets?.stats ?? { open: 0, free: 0 };
     const tls = this.tlsSockets?.stats ?? { open: 0, free: 0 };
     return { open: plain.open + tls.open, free: plain.free + tls.free };
   }
 
   destroy(): void {
-    this.sockets.destroy();
+    this.plainSockets?.destroy();
     this.tlsSockets?.destroy();
     this.tlsPool?.destroy();
   }
@@ -239,11 +240,14 @@ export class LeanDataPlane implements DataPlane {
     // The readers open their own sockets: a target the agent reaches through a proxy (or cannot reach) goes through it.
     const secure = url.protocol === 'https:';
     if (needsAgent(secure ? agents.https : agents.http, secure, hostOf(url), portOf(url))) return undefined;
-    if (url.protocol === 'http:') return (request, t, onWritten, signal, limits) => getIntoFile(this.sockets, request, t, onWritten, signal, limits);
+    if (url.protocol === 'http:') {
+      const sockets = this.plainPool(agents);
+      return (request, t, onWritten, signal, limits) => getIntoFile(sockets, request, t, onWritten, signal, limits);
+    }
     if (url.protocol !== 'https:' || this.tlsThreads === 0) return undefined;
     if (this.tlsPool === undefined) {
       const tls = tlsOptionsOf(agents.https);
-      this.tlsPool = tls === undefined ? null : new TlsWorkerPool(this.tlsThreads, tls);
+      this.tlsPool = tls === undefined ? null : new TlsWorkerPool(this.tlsThreads, tls, maxSocketsOf(agents.https));
     }
     const pool = this.tlsPool;
     if (pool === null || !(await pool.ready())) return undefined;
@@ -523,12 +527,17 @@ export class LeanDataPlane implements DataPlane {
     const secure = url.protocol === 'https:';
     if (!secure && url.protocol !== 'http:') return undefined;
     if (needsAgent(secure ? agents.https : agents.http, secure, hostOf(url), portOf(url))) return undefined;
-    if (!secure) return this.sockets;
+    if (!secure) return this.plainPool(agents);
     if (this.tlsSockets === undefined) {
       const tls = tlsOptionsOf(agents.https);
-      this.tlsSockets = tls === undefined ? null : new SocketPool({ maxSockets: MAX_SOCKETS, tls });
+      this.tlsSockets = tls === undefined ? null : new SocketPool({ maxSockets: maxSocketsOf(agents.https), tls });
     }
     return this.tlsSockets ?? undefined;
+  }
+
+  private plainPool(agents: Agents): SocketPool {
+    this.plainSockets ??= new SocketPool({ maxSockets: maxSocketsOf(agents.http) });
+    return this.plainSockets;
   }
 
   /**

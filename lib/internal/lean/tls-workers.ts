@@ -234,7 +234,8 @@ export class TlsWorkerPool {
   private idleTimer: NodeJS.Timeout | undefined;
 
   /** `size` threads (at least 1), connecting with `tls` (see {@link workerTlsOptions}). */
-  constructor(private readonly size: number, private readonly tls: ConnectionOptions) {}
+  /** `size` threads, sharing `maxSockets` connections per host between them (each gets its share, rounded up). */
+  constructor(private readonly size: number, private readonly tls: ConnectionOptions, private readonly maxSockets: number) {}
 
   /**
    * Starts the threads on the first call; true once all of them run. False when the worker module is missing (a
@@ -252,7 +253,7 @@ export class TlsWorkerPool {
           file: WORKER_FILE,
           tls: this.tls,
           stagingBlocks: Math.max(MIN_BLOCKS_PER_THREAD, Math.ceil(STAGING_BLOCKS / count)),
-          maxSockets: 64,
+          maxSockets: Math.max(1, Math.ceil(this.maxSockets / count)),
         };
         try {
           this.threads = Array.from({ length: count }, () => new Thread(new Worker(BOOT, { eval: true, workerData: setup, execArgv: [] }), () => this.idled()));
