@@ -8,13 +8,19 @@ export interface Connection {
   readonly region: string | undefined;
   readonly profile: string | undefined;
   readonly forcePathStyle: boolean;
+  /** Connections per host: enough for `--concurrency` requests at once (never fewer than the library's 50). */
+  readonly maxSockets: number | undefined;
 }
+
+/** The library's default connections per host, which `--concurrency` may raise. */
+const DEFAULT_SOCKETS = 50;
 
 /**
  * Resolves the connection: `--endpoint-url`, then `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`; `--region`,
  * then `AWS_REGION`, then `AWS_DEFAULT_REGION` (else the profile's, through the SDK); path-style addressing by
  * default whenever an endpoint is given. Credentials are left to the SDK's default chain (environment variables,
- * `AWS_PROFILE` / `--profile` in the shared files, SSO, instance roles).
+ * `AWS_PROFILE` / `--profile` in the shared files, SSO, instance roles). A `--concurrency` above 50 raises the
+ * connections per host to match (the command itself checks the value).
  */
 export function resolveConnection(options: Options, env: NodeJS.ProcessEnv): Connection {
   const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value);
@@ -24,7 +30,13 @@ export function resolveConnection(options: Options, env: NodeJS.ProcessEnv): Con
     region: nonEmpty(options.string('region')) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION),
     profile: nonEmpty(options.string('profile')),
     forcePathStyle: options.maybeFlag('force-path-style') ?? endpoint !== undefined,
+    maxSockets: socketsFor(options.string('concurrency')),
   };
+}
+
+function socketsFor(concurrency: string | undefined): number | undefined {
+  const n = concurrency !== undefined && /^\d+$/.test(concurrency) ? Number(concurrency) : Number.NaN;
+  return Number.isSafeInteger(n) && n > DEFAULT_SOCKETS ? n : undefined;
 }
 
 /** The live upload ids a client created and did not complete: what Ctrl-C reports as aborted. */
@@ -41,6 +53,7 @@ export function buildClient(connection: Connection): { readonly rx: RxS3; readon
     endpoint: connection.endpoint,
     region: connection.region,
     forcePathStyle: connection.forcePathStyle,
+    maxSockets: connection.maxSockets,
     clientConfig: connection.profile === undefined ? undefined : { profile: connection.profile },
   };
   const rx = new RxS3(options);

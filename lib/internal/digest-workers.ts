@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
+import { IdleEnding } from './idle-ending';
 
 /**
  * Digests computed off the main thread: the SHA-256 of an upload body (a signed payload over http) and the CRC32 of
@@ -73,7 +74,6 @@ let nextId = 0;
 let turn = 0;
 /** How long the workers may all be idle before they end (started again by the next digest). */
 let idleEndMs = 30_000;
-let idleTimer: NodeJS.Timeout | undefined;
 
 /** Sets how long idle digest workers live (for specs); returns the previous value. */
 export function setDigestWorkerIdleMs(ms: number): number {
@@ -82,18 +82,16 @@ export function setDigestWorkerIdleMs(ms: number): number {
   return previous;
 }
 
-/** A worker has nothing left to do: once all of them are so for {@link idleEndMs}, they end (their isolates' memory goes back). */
-function idled(): void {
-  if (lanes === undefined || lanes.some((l) => l.pending.size > 0)) return;
-  clearTimeout(idleTimer);
-  idleTimer = setTimeout(() => {
-    idleTimer = undefined;
-    const ending = lanes;
-    if (ending === undefined || ending.some((l) => l.pending.size > 0)) return;
+/** Once every worker has had nothing to do for {@link idleEndMs}, they end (their isolates' memory goes back). */
+const idleEnding = new IdleEnding(
+  () => idleEndMs,
+  () => lanes === undefined || lanes.some((l) => l.pending.size > 0),
+  () => {
+    const ending = lanes ?? [];
     lanes = undefined;
     for (const l of ending) void l.worker.terminate();
-  }, idleEndMs).unref();
-}
+  },
+);
 
 /** Workers in the pool: one less than the cores (the main thread keeps one), at least one, at most four. */
 function poolSize(): number {
@@ -115,7 +113,7 @@ function startLane(index: number): Lane | undefined {
     lane.pending.delete(answer.id);
     if (lane.pending.size === 0) {
       worker.unref();
-      idled();
+      idleEnding.idled();
     }
     if (answer.error !== undefined) job.reject(Object.assign(new Error(answer.error.message), { code: answer.error.code }));
     else job.resolve(answer.value!);
@@ -151,7 +149,7 @@ function post(job: Record<string, unknown>): Promise<string | number> | undefine
   const target = lane();
   if (target === undefined) return undefined;
   const id = nextId++;
-  clearTimeout(idleTimer);
+  idleEnding.cancel();
   return new Promise((resolve, reject) => {
     target.pending.set(id, { resolve, reject });
     target.worker.ref();

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { helpText, Options, parseArgs, UsageError, type CommandSpec, type OptionSpec } from '../../lib/cli/args';
+import { resolveConnection } from '../../lib/cli/client';
 import { COMMANDS } from '../../lib/cli/commands/index';
 import { parseLocation, targetKey } from '../../lib/cli/location';
 
@@ -88,5 +89,11 @@ describe('cli: argument parsing (table-driven)', () => {
     expect(parseLocation('./file')).to.deep.equal({ kind: 'local', path: './file' });
     expect(parseLocation('-')).to.deep.equal({ kind: 'stdio' });
     expect([targetKey('', 'f.bin'), targetKey('dir/', 'f.bin'), targetKey('name', 'f.bin')]).to.deep.equal(['f.bin', 'dir/f.bin', 'name']);
+  });
+
+  it('a --concurrency above 50 raises the client\'s connections per host to match; otherwise the library\'s default', () => {
+    const sockets = (concurrency: string | undefined): number | undefined =>
+      resolveConnection(new Options(new Map(concurrency === undefined ? [] : [['concurrency', concurrency]]), 'cp'), {}).maxSockets;
+    expect([sockets(undefined), sockets('8'), sockets('50'), sockets('51'), sockets('400'), sockets('x')]).to.deep.equal([undefined, undefined, undefined, 51, 400, undefined]);
   });
 });

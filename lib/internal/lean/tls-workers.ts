@@ -5,6 +5,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Worker } from 'node:worker_threads';
 import { destroyedError } from './socket-pool';
 import { abortError, type FileTarget, type GetIntoFileResult, type SignedGet, type SocketLimits, type WrittenCallback } from './socket-reader';
+import { IdleEnding } from '../idle-ending';
 
 /**
  * Ranged GETs into files over https, decrypted on worker threads. Node's TLS socket decrypts one 16 KiB record per
@@ -231,10 +232,22 @@ export class TlsWorkerPool {
   private started: Promise<boolean> | undefined;
   private nextId = 1;
   private destroyed = false;
-  private idleTimer: NodeJS.Timeout | undefined;
+  /** Once every thread has had nothing to do for {@link idleEndMs}, they end. */
+  private readonly idleEnding = new IdleEnding(
+    () => idleEndMs,
+    () => this.destroyed || this.threads === undefined || this.threads.some((t) => t.pending.size > 0),
+    () => {
+      const threads = this.threads ?? [];
+      this.threads = undefined;
+      this.started = undefined;
+      for (const thread of threads) thread.post({ type: 'close' });
+    },
+  );
 
-  /** `size` threads (at least 1), connecting with `tls` (see {@link workerTlsOptions}). */
-  /** `size` threads, sharing `maxSockets` connections per host between them (each gets its share, rounded up). */
+  /**
+   * `size` threads (at least 1), connecting with `tls` (see {@link workerTlsOptions}), sharing `maxSockets`
+   * connections per host between them (each gets its share, rounded up).
+   */
   constructor(private readonly size: number, private readonly tls: ConnectionOptions, private readonly maxSockets: number) {}
 
   /**
@@ -256,7 +269,7 @@ export class TlsWorkerPool {
           maxSockets: Math.max(1, Math.ceil(this.maxSockets / count)),
         };
         try {
-          this.threads = Array.from({ length: count }, () => new Thread(new Worker(BOOT, { eval: true, workerData: setup, execArgv: [] }), () => this.idled()));
+          this.threads = Array.from({ length: count }, () => new Thread(new Worker(BOOT, { eval: true, workerData: setup, execArgv: [] }), () => this.idleEnding.idled()));
           tlsWorkerCounters.threads += count;
           this.started = Promise.all(this.threads.map((t) => t.ready)).then((all) => all.every(Boolean));
         } catch {
@@ -285,8 +298,7 @@ export class TlsWorkerPool {
       // Ended while idle since the caller's ready(): started again.
       return this.ready().then((ok) => (ok ? this.getIntoFile(request, target, onWritten, signal, limits) : Promise.reject(destroyedError())));
     }
-    clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+    this.idleEnding.cancel();
     return new Promise<GetIntoFileResult>((resolve, reject) => {
       if (signal.aborted) {
         reject(abortError(signal.reason));
@@ -315,21 +327,7 @@ export class TlsWorkerPool {
    */
   destroy(): void {
     this.destroyed = true;
-    clearTimeout(this.idleTimer);
+    this.idleEnding.cancel();
     for (const thread of this.threads ?? []) thread.post({ type: 'close' });
-  }
-
-  /** A thread has nothing left to do: once every thread is so for {@link idleEndMs}, they end. */
-  private idled(): void {
-    if (this.destroyed || this.threads === undefined || this.threads.some((t) => t.pending.size > 0)) return;
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      const threads = this.threads;
-      if (this.destroyed || threads === undefined || threads.some((t) => t.pending.size > 0)) return;
-      this.threads = undefined;
-      this.started = undefined;
-      for (const thread of threads) thread.post({ type: 'close' });
-    }, idleEndMs).unref();
   }
 }
