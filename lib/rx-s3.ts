@@ -169,7 +169,9 @@ export interface RxS3Options {
    * `ProxyAuthenticationRequired`; a 5xx is retried). A URL that cannot be used (a typo, `https://` or `socks5://`)
    * does not throw: every operation emits `Err(InvalidInput)` (code `InvalidConfiguration`) and sends nothing. The
    * SDK for JavaScript itself reads no proxy variables. Applies to the client rx-s3 builds, not to a `client` or a
-   * `clientConfig.requestHandler` of your own, nor to the SDK's credential providers (STS, SSO, IMDS).
+   * `clientConfig.requestHandler` of your own. The STS call that assumes a profile's `role_arn` reuses the client's
+   * handler, so it goes through the proxy too; the SDK's other credential providers (SSO, the instance and container
+   * metadata services) open their own connections, without it.
    *
    * @example
    * ```ts
