@@ -296,7 +296,8 @@ export class LeanDataPlane implements DataPlane {
    * answers (its `$metadata` then counts the attempts and the delay). A stale keep-alive connection is tried again
    * at once, outside maxAttempts; an error `final` says is the caller's goes back at once; `again` may send the next
    * attempt at once (a region redirect); anything else is retried after the strategy's backoff (at least the
-   * answer's Retry-After, as the SDK's middleware waits) while it allows, and the error that ends it carries `$metadata.attempts` and `totalRetryDelay`. An abort rejects with AbortError.
+   * answer's Retry-After, as the SDK's middleware waits) while it allows, and the error that ends it carries
+   * `$metadata.attempts` and `totalRetryDelay`. An abort rejects with AbortError.
    */
   private async retrying<T extends { $metadata: { attempts?: number; totalRetryDelay?: number } }>(
     signal: AbortSignal | undefined,
