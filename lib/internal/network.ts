@@ -23,8 +23,15 @@ export interface ProxyServer {
   readonly port: number;
   /** `Basic ...` from the user and password of its URL, sent as `Proxy-Authorization`; undefined without them. */
   readonly authorization: string | undefined;
-  /** `http://host:port`, for messages (never the credentials). */
+  /** `http://host:port` or `https://host:port`, for messages (never the credentials). */
   readonly shown: string;
+  /**
+   * An `https://` proxy: the connection to it is TLS (its certificate checked against its name and the client's
+   * CAs, Node's default list without them), and requests, `CONNECT` included, go inside that.
+   */
+  readonly secure: boolean;
+  /** The CAs its certificate is checked against (the client's `ca`), when not Node's defaults. */
+  readonly ca: CaBundle | undefined;
 }
 
 /** The proxy and CA options of a client, as typed by the user (checked here, not trusted). */
@@ -56,8 +63,9 @@ export const DIRECT: Network = { problem: undefined, ca: undefined, proxyFor: ()
  * Resolves the `proxy` and `ca` options (the environment where they are left out), like curl and the AWS CLI:
  *
  * - `proxy: false`: every connection is direct.
- * - `proxy: 'http://[user:password@]host[:port]'` (`http://` may be left out; port 80 by default): every
- *   connection goes through it, except to the hosts `no_proxy`/`NO_PROXY` names.
+ * - `proxy: 'http://[user:password@]host[:port]'` (`http://` may be left out; port 80 by default), or
+ *   `https://...` (port 443 by default): every connection goes through it, except to the hosts
+ *   `no_proxy`/`NO_PROXY` names.
  * - `proxy` left out: https endpoints go through `https_proxy`, else `HTTPS_PROXY`; http endpoints through
  *   `http_proxy`, else `HTTP_PROXY` (not in a CGI program, `REQUEST_METHOD` set, where a request's `Proxy:`
  *   header arrives as `HTTP_PROXY`), except to the hosts `no_proxy`/`NO_PROXY` names. An empty variable is unset.
@@ -68,7 +76,9 @@ export const DIRECT: Network = { problem: undefined, ca: undefined, proxyFor: ()
  * - `ca` left out: the file `AWS_CA_BUNDLE` names, if set, as the AWS CLI does (the SDK for JavaScript does not
  *   read it).
  *
- * Only `http://` proxies are supported (an `https://` or `socks5://` one is a problem, reported, never ignored).
+ * `http://` and `https://` proxies are supported (a `socks5://` one is a problem, reported, never ignored). An
+ * `https://` proxy's certificate is checked against the client's CAs (the `ca` option or `AWS_CA_BUNDLE`), Node's
+ * default list without them.
  */
 export function networkSettings(input: NetworkInput, env: NodeJS.ProcessEnv = process.env): Network {
   const found = caOf(input.ca, env);
@@ -79,8 +89,8 @@ export function networkSettings(input: NetworkInput, env: NodeJS.ProcessEnv = pr
   let forHttps: ProxyServer | undefined;
   let forHttp: ProxyServer | undefined;
   if (input.proxy !== undefined) {
-    if (typeof input.proxy !== 'string') return { ...DIRECT, problem: `proxy must be an http:// URL or false, got ${typeof input.proxy}` };
-    const proxy = parseProxy(input.proxy, 'proxy');
+    if (typeof input.proxy !== 'string') return { ...DIRECT, problem: `proxy must be an http:// or https:// URL or false, got ${typeof input.proxy}` };
+    const proxy = parseProxy(input.proxy, 'proxy', ca);
     if (typeof proxy === 'string') return { ...DIRECT, problem: proxy };
     forHttps = proxy;
     forHttp = proxy;
@@ -89,7 +99,7 @@ export function networkSettings(input: NetworkInput, env: NodeJS.ProcessEnv = pr
     const httpName = envValue(env, 'http_proxy') !== undefined ? 'http_proxy' : env.REQUEST_METHOD === undefined ? 'HTTP_PROXY' : undefined;
     const fromEnv = (name: string | undefined): ProxyServer | string | undefined => {
       const value = name === undefined ? undefined : envValue(env, name);
-      return value === undefined ? undefined : parseProxy(value, name!);
+      return value === undefined ? undefined : parseProxy(value, name!, ca);
     };
     const https = fromEnv(httpsName);
     const http = fromEnv(httpName);
@@ -134,7 +144,7 @@ function caOf(option: unknown, env: NodeJS.ProcessEnv): { readonly ca: CaBundle 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** A proxy URL (scheme-less means http://, as curl reads it), or the problem with it. */
-function parseProxy(value: string, source: string): ProxyServer | string {
+function parseProxy(value: string, source: string, ca: CaBundle | undefined): ProxyServer | string {
   const shown = JSON.stringify(redactSecrets(value));
   let url: URL;
   try {
@@ -142,7 +152,7 @@ function parseProxy(value: string, source: string): ProxyServer | string {
   } catch {
     return `${source} ${shown} is not a valid URL`;
   }
-  if (url.protocol !== 'http:') return `${source} ${shown} must be an http:// proxy URL (${url.protocol}// proxies are not supported)`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${source} ${shown} must be an http:// or https:// proxy URL (${url.protocol}// proxies are not supported)`;
   if (url.hostname === '') return `${source} ${shown} names no host`;
   let user: string;
   let password: string;
@@ -154,7 +164,8 @@ function parseProxy(value: string, source: string): ProxyServer | string {
   }
   const authorization = user === '' && password === '' ? undefined : `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   const port = portOf(url);
-  return { host: hostOf(url), port, authorization, shown: `http://${url.hostname}:${port}` };
+  const secure = url.protocol === 'https:';
+  return { host: hostOf(url), port, authorization, shown: `${url.protocol}//${url.hostname}:${port}`, secure, ca: secure ? ca : undefined };
 }
 
 /** A URL's host as a connection takes it (an IPv6 address without brackets). */

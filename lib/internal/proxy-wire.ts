@@ -1,5 +1,6 @@
 import type { ClientRequest } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls';
 import type { ProxyServer } from './network';
 
 /**
@@ -30,14 +31,37 @@ function refusal(proxy: ProxyServer, authority: string, status: number, reason: 
   });
 }
 
-/** What a tunnel is opened with: the proxy, the target, and the TCP options of the connection to the proxy. */
-export interface TunnelRequest {
-  readonly proxy: ProxyServer;
-  readonly host: string;
-  readonly port: number;
+/** The TCP options of a connection to a proxy (the agent's, per connection). */
+export interface ProxyConnectOptions {
   readonly keepAlive?: boolean;
   readonly keepAliveInitialDelay?: number;
   readonly noDelay?: boolean;
+}
+
+/** What a tunnel is opened with: the proxy, the target, and the TCP options of the connection to the proxy. */
+export interface TunnelRequest extends ProxyConnectOptions {
+  readonly proxy: ProxyServer;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One TLS context per `https://` proxy with CAs of the client's (a large bundle costs milliseconds to parse). */
+const proxyContexts = new WeakMap<ProxyServer, SecureContext>();
+
+/**
+ * A connection to the proxy: plain TCP for an `http://` proxy; for an `https://` one, TLS with its certificate
+ * checked against its name (SNI for a host name) and the client's CAs. Emits `connect` (TCP) first, as any socket;
+ * what is written before the TLS handshake ends is sent after it.
+ */
+export function connectToProxy(proxy: ProxyServer, options: ProxyConnectOptions): Socket {
+  const tcp = { host: proxy.host, port: proxy.port, keepAlive: options.keepAlive, keepAliveInitialDelay: options.keepAliveInitialDelay, noDelay: options.noDelay };
+  if (!proxy.secure) return connect(tcp);
+  let secureContext: SecureContext | undefined;
+  if (proxy.ca !== undefined) {
+    secureContext = proxyContexts.get(proxy) ?? createSecureContext({ ca: proxy.ca as string | Buffer | Array<string | Buffer> });
+    proxyContexts.set(proxy, secureContext);
+  }
+  return tlsConnect({ ...tcp, ...(isIP(proxy.host) === 0 ? { servername: proxy.host } : {}), ...(secureContext === undefined ? {} : { secureContext }), ALPNProtocols: ['http/1.1'] });
 }
 
 /**
@@ -50,13 +74,7 @@ export interface TunnelRequest {
 export function openTunnel(request: TunnelRequest, done: (error: Error | undefined, socket?: Socket) => void): (reason: Error) => void {
   const { proxy } = request;
   const authority = authorityOf(request.host, request.port);
-  const socket = connect({
-    host: proxy.host,
-    port: proxy.port,
-    keepAlive: request.keepAlive,
-    keepAliveInitialDelay: request.keepAliveInitialDelay,
-    noDelay: request.noDelay,
-  });
+  const socket = connectToProxy(proxy, request);
   let settled = false;
   let head = Buffer.alloc(0);
   const finish = (error: Error | undefined): void => {

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { CONFIGURATION_ERROR, type ErrorContext, type S3Error } from '../errors';
 import { DIRECT, type CaBundle, type Network } from './network';
-import { openTunnel, toAbsoluteForm } from './proxy-wire';
+import { connectToProxy, openTunnel, toAbsoluteForm } from './proxy-wire';
 import { checkCount, firstProblem } from './validate';
 
 /**
@@ -235,7 +235,8 @@ function configurationError(problem: string): Error {
 
 /**
  * The client's HTTP agent: keep-alive (like the SDK's own) plus the watchdogs above on every request, and the
- * client's proxy: a request to a proxied target is sent in absolute form to the proxy (see {@link toAbsoluteForm}).
+ * client's proxy: a request to a proxied target is sent in absolute form to the proxy (see {@link toAbsoluteForm}),
+ * over TLS to an `https://` proxy.
  */
 class WatchedHttpAgent extends HttpAgent {
   constructor(options: AgentOptions, readonly defaults: SocketLimits, readonly network: Network) {
@@ -259,8 +260,9 @@ class WatchedHttpAgent extends HttpAgent {
     const target = targetOf(options, 80);
     const proxy = this.network.proxyFor(false, target.host, target.port);
     if (proxy === undefined) return createConnection(options as NetConnectOpts);
-    // The request (in absolute form) goes to the proxy; the watchdogs see this socket connect as any other.
-    return createConnection({ host: proxy.host, port: proxy.port, keepAlive: options.keepAlive, keepAliveInitialDelay: options.keepAliveInitialDelay, noDelay: options.noDelay });
+    // The request (in absolute form) goes to the proxy (over TLS to an https:// one); the watchdogs see this socket
+    // connect as any other.
+    return connectToProxy(proxy, options);
   }
 }
 

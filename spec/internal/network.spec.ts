@@ -47,6 +47,15 @@ describe('network settings: which proxy, which CAs (networkSettings, the one rul
     const auth = settings({ proxy: 'http://al%40ice:p%3Ass@proxy:3128' }, {}).proxyFor(true, 'h', 443)!;
     expect(auth.authorization).to.equal(`Basic ${Buffer.from('al@ice:p:ss').toString('base64')}`);
     expect(auth.shown).to.equal('http://proxy:3128');
+    expect(plain).to.include({ secure: false, ca: undefined });
+  });
+
+  it('an https:// proxy: port 443 by default, secure, checked against the client\'s CAs (ca, else AWS_CA_BUNDLE)', () => {
+    const secure = settings({ proxy: 'https://proxy.corp', ca: 'PEM' }, {}).proxyFor(false, 'h', 80)!;
+    expect(secure).to.include({ host: 'proxy.corp', port: 443, secure: true, ca: 'PEM', shown: 'https://proxy.corp:443' });
+    const fromEnv = settings({}, { HTTPS_PROXY: 'https://u:p@proxy.corp:8443' }).proxyFor(true, 'h', 443)!;
+    expect(fromEnv).to.include({ port: 8443, secure: true, ca: undefined, shown: 'https://proxy.corp:8443' });
+    expect(fromEnv.authorization).to.equal(`Basic ${Buffer.from('u:p').toString('base64')}`);
   });
 
   it('proxy: a URL replaces the proxy variables for both schemes, NO_PROXY still applies; false turns everything off', () => {
@@ -138,13 +147,13 @@ describe('network settings: which proxy, which CAs (networkSettings, the one rul
   describe('problems: reported as a sentence, never thrown; every connection then fails with it', () => {
     const problem = (input: NetworkInput, env: NodeJS.ProcessEnv = {}): string | undefined => networkSettings(input, env).problem;
 
-    it('a proxy that is not an http:// URL', () => {
-      expect(problem({ proxy: 'socks5://127.0.0.1:1080' })).to.match(/^proxy "socks5:\/\/127\.0\.0\.1:1080" must be an http:\/\/ proxy URL \(socks5:\/\/ proxies are not supported\)/);
-      expect(problem({ proxy: 'https://proxy:443' })).to.match(/https:\/\/ proxies are not supported/);
+    it('a proxy that is not an http:// or https:// URL', () => {
+      expect(problem({ proxy: 'socks5://127.0.0.1:1080' })).to.match(/^proxy "socks5:\/\/127\.0\.0\.1:1080" must be an http:\/\/ or https:\/\/ proxy URL \(socks5:\/\/ proxies are not supported\)/);
+      expect(problem({ proxy: 'ftp://proxy:21' })).to.match(/ftp:\/\/ proxies are not supported/);
       expect(problem({ proxy: 'http://[oops' })).to.match(/is not a valid URL/);
       expect(problem({ proxy: '' })).to.match(/is not a valid URL|names no host/);
       expect(problem({ proxy: 'http://u:%zz@proxy:1' })).to.match(/badly escaped/);
-      expect(problem({ proxy: 3128 })).to.equal('proxy must be an http:// URL or false, got number');
+      expect(problem({ proxy: 3128 })).to.equal('proxy must be an http:// or https:// URL or false, got number');
     });
 
     it('from the environment, naming the variable; a password never shown', () => {

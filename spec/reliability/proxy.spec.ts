@@ -400,12 +400,77 @@ describe('proxies and custom CAs', function () {
     });
   });
 
+  describe('through an https:// proxy: TLS to the proxy itself', () => {
+    let secureProxy: ForwardProxy;
+    let proxyCert: Buffer;
+    let tls: Awaited<ReturnType<typeof tlsEndpoint>>;
+    /** As above: an http endpoint port where nothing listens, reachable only through the proxy. */
+    let hidden: number;
+    before(async () => {
+      const files = selfSignedCertificate();
+      proxyCert = readFileSync(files.cert);
+      tls = await tlsEndpoint();
+      hidden = await closedPort();
+      secureProxy = await ForwardProxy.start({ tls: { cert: proxyCert, key: readFileSync(files.key) }, portMap: { [hidden]: serverPort() } });
+    });
+    afterEach(() => secureProxy.reset());
+    after(async () => {
+      await secureProxy.stop();
+      await tls.stop();
+    });
+
+    it('an http endpoint: absolute-form requests inside TLS to the proxy (put, head, get, list, a multipart upload, a ranged download)', async () => {
+      const rx = client({ endpoint: `http://127.0.0.1:${hidden}`, proxy: secureProxy.url(), ca: proxyCert });
+      expectOk(await collect(rx.putObject(fx.bucket, 'secure-proxy.txt', 'through TLS to the proxy')));
+      const head = await lastValueFrom(rx.getObjectMetadata(fx.bucket, 'secure-proxy.txt'));
+      expect(head.ok && head.val.contentLength).to.equal(24);
+      const got = await lastValueFrom(rx.getObject(fx.bucket, 'secure-proxy.txt'));
+      expect(got.ok && (await text(got.val.body))).to.equal('through TLS to the proxy');
+      const data = bytes(11 * MiB, 9);
+      const source = join(tmp.path, 'secure-proxy.bin');
+      const target = join(tmp.path, 'secure-proxy.copy');
+      await writeFile(source, data);
+      expectOk(await collect(rx.uploadFile(fx.bucket, 'secure-proxy.bin', source, { partSize: 5 * MiB })));
+      expectOk(await collect(rx.downloadFile(fx.bucket, 'secure-proxy.bin', target, { partSize: 5 * MiB })));
+      expect((await readFile(target)).equals(data)).to.equal(true);
+      const object = `http://127.0.0.1:${hidden}/${fx.bucket}/secure-proxy.txt`;
+      expect(secureProxy.forwarded.map((r) => `${r.method} ${r.url.replace(/\?.*/, '')}`)).to.include.members([`PUT ${object}`, `HEAD ${object}`, `GET ${object}`]);
+      expect(secureProxy.forwarded.filter((r) => r.method === 'PUT' && /partNumber=/.test(r.url))).to.have.length(3);
+      expect(secureProxy.tunnels).to.deep.equal([]);
+      expect(secureProxy.accepted, 'kept alive').to.be.below(secureProxy.forwarded.length);
+    });
+
+    it('an https endpoint: CONNECT inside TLS to the proxy, TLS to the endpoint inside that; HTTPS_PROXY picks it', async () => {
+      await withEnv(proxyEnv({ HTTPS_PROXY: secureProxy.url() }), async () => {
+        const rx = client({ endpoint: tls.endpoint, ca: [proxyCert, tls.cert] });
+        expectOk(await collect(rx.putObject(fx.bucket, 'tls-in-tls.txt', 'two layers')));
+        const got = await lastValueFrom(rx.getObject(fx.bucket, 'tls-in-tls.txt'));
+        expect(got.ok && (await text(got.val.body))).to.equal('two layers');
+      });
+      expect(secureProxy.forwarded).to.deep.equal([]);
+      expect(secureProxy.tunnels.length).to.be.greaterThan(0);
+      expect(secureProxy.tunnels.every((t) => t.target === `127.0.0.1:${tls.port}`)).to.equal(true);
+    });
+
+    it("a proxy certificate the client's CAs do not vouch for is refused before any request reaches the proxy: one Err", async () => {
+      await withEnv({ AWS_CA_BUNDLE: undefined }, async () => {
+        const rx = client({ endpoint: `http://127.0.0.1:${hidden}`, proxy: secureProxy.url(), ca: tls.cert, maxAttempts: 1 });
+        const results = await collect(rx.putObject(fx.bucket, 'untrusted-proxy.txt', 'no'));
+        expect(results).to.have.length(1);
+        expect(results[0]!.err).to.equal(true);
+        expect((results[0]!.val as S3Error).message).to.match(/certificate/);
+      });
+      expect(secureProxy.accepted).to.be.greaterThan(0);
+      expect(secureProxy.forwarded).to.deep.equal([]);
+    });
+  });
+
   describe('settings that cannot work', () => {
     it('a proxy URL that cannot be used, or an unreadable AWS_CA_BUNDLE, is Err(InvalidInput) on every operation; the constructor does not throw', async () => {
       const cases: Array<[RxS3Options, Record<string, string | undefined>, RegExp]> = [
         [{ proxy: 'socks5://127.0.0.1:1080' }, {}, /socks5/],
         [{ proxy: 'http://[nope' }, {}, /not a valid URL/],
-        [{}, proxyEnv({ HTTP_PROXY: 'https://127.0.0.1:3128' }), /HTTP_PROXY .*http:\/\/ proxy URL/],
+        [{}, proxyEnv({ HTTP_PROXY: 'socks5h://127.0.0.1:1080' }), /HTTP_PROXY .*http:\/\/ or https:\/\/ proxy URL \(socks5h:\/\/ proxies are not supported\)/],
         [{}, { AWS_CA_BUNDLE: join(tmp.path, 'missing.pem') }, /AWS_CA_BUNDLE .*ENOENT/],
       ];
       for (const [options, env, message] of cases) {

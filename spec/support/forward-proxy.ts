@@ -1,4 +1,5 @@
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 
@@ -28,6 +29,8 @@ export interface ForwardProxyOptions {
    * names a port where nothing listens then succeeds only through the proxy (a direct connection is refused).
    */
   readonly portMap?: Readonly<Record<number, number>>;
+  /** Serve as an `https://` proxy with this certificate and key (PEM): clients speak TLS to the proxy itself. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
 
 /**
@@ -53,7 +56,8 @@ export class ForwardProxy {
       // Reads and drops what comes (so a client's close is seen), answers nothing.
       proxy = new ForwardProxy(createNetServer((socket) => socket.resume()), options);
     } else {
-      const server = createServer({ keepAlive: true });
+      const server = options.tls === undefined ? createServer({ keepAlive: true }) : createHttpsServer({ keepAlive: true, ...options.tls });
+      server.on('tlsClientError', () => undefined);
       proxy = new ForwardProxy(server, options);
       server.on('request', (req: IncomingMessage, res: ServerResponse) => proxy.forward(req, res));
       server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => proxy.tunnel(req, socket, head));
@@ -72,9 +76,9 @@ export class ForwardProxy {
     return (this.server.address() as AddressInfo).port;
   }
 
-  /** `http://127.0.0.1:port`, with `user:password@` when given. */
+  /** `http://127.0.0.1:port` (`https://` with `tls`), with `user:password@` when given. */
   url(credentials?: string): string {
-    return `http://${credentials === undefined ? '' : `${credentials}@`}127.0.0.1:${this.port}`;
+    return `${this.options.tls === undefined ? 'http' : 'https'}://${credentials === undefined ? '' : `${credentials}@`}127.0.0.1:${this.port}`;
   }
 
   /** Client connections open now (tunnels included). */
