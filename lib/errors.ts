@@ -300,7 +300,7 @@ function describeServiceError(
   const target = context.key === undefined ? `s3://${context.bucket ?? ''}` : `s3://${context.bucket ?? ''}/${context.key}`;
   if (status === 407) {
     const said = /proxy/i.test(sdkMessage) ? sdkMessage : 'a proxy answered 407 Proxy Authentication Required';
-    return `${said} (${target}): give the proxy's user and password in its URL (http://user:password@host:port)`;
+    return `${said} (${target}): give the proxy's user and password in its URL (scheme://user:password@host:port)`;
   }
   switch (kind) {
     case 'NoSuchKey':

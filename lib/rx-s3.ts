@@ -155,19 +155,19 @@ export interface RxS3Options {
    */
   readonly payloadSigning?: PayloadSigning;
   /**
-   * The forward proxy requests go through: an `http://[user:password@]host[:port]` URL (`http://` may be left out)
-   * or an `https://` one (TLS to the proxy itself, its certificate checked against `ca`, Node's list without it),
-   * or `false` for none. Left out, the environment decides as for curl and the AWS CLI: `HTTPS_PROXY` for https
+   * The forward proxy requests go through: an `http://[user:password@]host[:port]` URL (`http://` may be left out),
+   * an `https://` one (TLS to the proxy itself, its certificate checked against `ca`, Node's list without it), a
+   * SOCKS5 one (`socks5h://`: the proxy resolves the endpoint's name; `socks5://`: rx-s3 does; port 1080 by
+   * default; a user and password per RFC 1929), or `false` for none. Left out, the environment decides as for curl and the AWS CLI: `HTTPS_PROXY` for https
    * endpoints, `HTTP_PROXY` for http ones (lower-case names first), `NO_PROXY` for the hosts that go direct
    * (`*`, host names matching their subdomains too, `host:port`, IP addresses, CIDR blocks); with a URL here,
-   * `NO_PROXY` still applies. The environment is read once, when the client is built. SOCKS proxies are not
-   * supported.
+   * `NO_PROXY` still applies. The environment is read once, when the client is built.
    *
-   * Both data paths (the lean one and the SDK's) use it: an https request goes in a `CONNECT` tunnel with TLS to
-   * the endpoint over it, a plain-http one in absolute form; a user and password in the URL are sent as
-   * `Proxy-Authorization` (Basic). The client's `timeouts` apply through it (a proxy that never answers is a
+   * Both data paths (the lean one and the SDK's) use it: through an http(s) proxy an https request goes in a
+   * `CONNECT` tunnel with TLS to the endpoint over it, a plain-http one in absolute form, and a user and password in
+   * the URL are sent as `Proxy-Authorization` (Basic); through a SOCKS proxy every connection is a tunnel. The client's `timeouts` apply through it (a proxy that never answers is a
    * connect timeout, retried, then `Err(Timeout)`); a proxy's refusal is an `Err` (407: `AccessDenied`, code
-   * `ProxyAuthenticationRequired`; a 5xx is retried). A URL that cannot be used (a typo, `socks5://`, `ftp://`)
+   * `ProxyAuthenticationRequired`; a 5xx is retried). A URL that cannot be used (a typo, `socks4://`, `ftp://`)
    * does not throw: every operation emits `Err(InvalidInput)` (code `InvalidConfiguration`) and sends nothing. The
    * SDK for JavaScript itself reads no proxy variables. Applies to the client rx-s3 builds, not to a `client` or a
    * `clientConfig.requestHandler` of your own. The STS call that assumes a profile's `role_arn` reuses the client's
@@ -177,6 +177,7 @@ export interface RxS3Options {
    * @example
    * ```ts
    * const rx = new RxS3({ proxy: 'http://alice:s3cret@proxy.corp:3128' }); // AWS S3 through the company proxy
+   * const lab = new RxS3({ endpoint: 'http://minio.lab:9000', forcePathStyle: true, proxy: 'socks5h://127.0.0.1:1080' }); // ssh -D 1080 bastion
    * const local = new RxS3({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, proxy: false }); // ignore HTTPS_PROXY
    * ```
    */

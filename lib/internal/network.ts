@@ -16,22 +16,35 @@ import { redactSecrets } from '../errors';
  */
 export type CaBundle = string | Buffer | ReadonlyArray<string | Buffer>;
 
+/**
+ * How rx-s3 speaks to a proxy: `http:` (absolute-form requests, `CONNECT` for https), `https:` (the same inside TLS
+ * to the proxy), `socks5:` (a SOCKS5 tunnel for every target, the target's name resolved here) or `socks5h:` (the
+ * same, the name resolved by the proxy).
+ */
+export type ProxyProtocol = 'http:' | 'https:' | 'socks5:' | 'socks5h:';
+
 /** A forward proxy rx-s3 connects through: where it is and how to authenticate. */
 export interface ProxyServer {
+  readonly protocol: ProxyProtocol;
   /** Its host name or IP address (an IPv6 address without brackets). */
   readonly host: string;
   readonly port: number;
-  /** `Basic ...` from the user and password of its URL, sent as `Proxy-Authorization`; undefined without them. */
+  /** The user and password of its URL (percent-decoded); undefined without them. */
+  readonly credentials: { readonly user: string; readonly password: string } | undefined;
+  /** `Basic ...` from those, sent as `Proxy-Authorization` to an http(s) proxy; undefined without them. */
   readonly authorization: string | undefined;
-  /** `http://host:port` or `https://host:port`, for messages (never the credentials). */
+  /** `scheme://host:port`, for messages (never the credentials). */
   readonly shown: string;
   /**
-   * An `https://` proxy: the connection to it is TLS (its certificate checked against its name and the client's
-   * CAs, Node's default list without them), and requests, `CONNECT` included, go inside that.
+   * For an `https:` proxy, the CAs its certificate is checked against (the client's `ca`), when not Node's
+   * defaults: the connection to it is TLS, and requests, `CONNECT` included, go inside that.
    */
-  readonly secure: boolean;
-  /** The CAs its certificate is checked against (the client's `ca`), when not Node's defaults. */
   readonly ca: CaBundle | undefined;
+}
+
+/** Whether `proxy` tunnels every connection (SOCKS) rather than taking http requests in absolute form. */
+export function tunnelsEverything(proxy: ProxyServer): boolean {
+  return proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:';
 }
 
 /** The proxy and CA options of a client, as typed by the user (checked here, not trusted). */
@@ -63,9 +76,9 @@ export const DIRECT: Network = { problem: undefined, ca: undefined, proxyFor: ()
  * Resolves the `proxy` and `ca` options (the environment where they are left out), like curl and the AWS CLI:
  *
  * - `proxy: false`: every connection is direct.
- * - `proxy: 'http://[user:password@]host[:port]'` (`http://` may be left out; port 80 by default), or
- *   `https://...` (port 443 by default): every connection goes through it, except to the hosts
- *   `no_proxy`/`NO_PROXY` names.
+ * - `proxy: 'http://[user:password@]host[:port]'` (`http://` may be left out; port 80 by default),
+ *   `https://...` (port 443 by default), `socks5://...` or `socks5h://...` (port 1080 by default): every
+ *   connection goes through it, except to the hosts `no_proxy`/`NO_PROXY` names.
  * - `proxy` left out: https endpoints go through `https_proxy`, else `HTTPS_PROXY`; http endpoints through
  *   `http_proxy`, else `HTTP_PROXY` (not in a CGI program, `REQUEST_METHOD` set, where a request's `Proxy:`
  *   header arrives as `HTTP_PROXY`), except to the hosts `no_proxy`/`NO_PROXY` names. An empty variable is unset.
@@ -76,9 +89,11 @@ export const DIRECT: Network = { problem: undefined, ca: undefined, proxyFor: ()
  * - `ca` left out: the file `AWS_CA_BUNDLE` names, if set, as the AWS CLI does (the SDK for JavaScript does not
  *   read it).
  *
- * `http://` and `https://` proxies are supported (a `socks5://` one is a problem, reported, never ignored). An
- * `https://` proxy's certificate is checked against the client's CAs (the `ca` option or `AWS_CA_BUNDLE`), Node's
- * default list without them.
+ * `http://`, `https://`, `socks5://` and `socks5h://` proxies are supported (any other scheme is a problem,
+ * reported, never ignored). An `https://` proxy's certificate is checked against the client's CAs (the `ca` option
+ * or `AWS_CA_BUNDLE`), Node's default list without them. A SOCKS proxy carries every connection in a tunnel (port
+ * 1080 by default; a user and password in the URL are sent as RFC 1929 asks); `socks5h://` lets the proxy resolve
+ * the target's name, `socks5://` resolves it here.
  */
 export function networkSettings(input: NetworkInput, env: NodeJS.ProcessEnv = process.env): Network {
   const found = caOf(input.ca, env);
@@ -89,7 +104,7 @@ export function networkSettings(input: NetworkInput, env: NodeJS.ProcessEnv = pr
   let forHttps: ProxyServer | undefined;
   let forHttp: ProxyServer | undefined;
   if (input.proxy !== undefined) {
-    if (typeof input.proxy !== 'string') return { ...DIRECT, problem: `proxy must be an http:// or https:// URL or false, got ${typeof input.proxy}` };
+    if (typeof input.proxy !== 'string') return { ...DIRECT, problem: `proxy must be a proxy URL (http://, https://, socks5:// or socks5h://) or false, got ${typeof input.proxy}` };
     const proxy = parseProxy(input.proxy, 'proxy', ca);
     if (typeof proxy === 'string') return { ...DIRECT, problem: proxy };
     forHttps = proxy;
@@ -152,7 +167,8 @@ function parseProxy(value: string, source: string, ca: CaBundle | undefined): Pr
   } catch {
     return `${source} ${shown} is not a valid URL`;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${source} ${shown} must be an http:// or https:// proxy URL (${url.protocol}// proxies are not supported)`;
+  const protocol = url.protocol as ProxyProtocol;
+  if (!PROXY_PORTS.has(protocol)) return `${source} ${shown} must be an http://, https://, socks5:// or socks5h:// proxy URL (${url.protocol}// proxies are not supported)`;
   if (url.hostname === '') return `${source} ${shown} names no host`;
   let user: string;
   let password: string;
@@ -162,11 +178,14 @@ function parseProxy(value: string, source: string, ca: CaBundle | undefined): Pr
   } catch {
     return `${source} ${shown} has a badly escaped user or password`;
   }
-  const authorization = user === '' && password === '' ? undefined : `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  const port = portOf(url);
-  const secure = url.protocol === 'https:';
-  return { host: hostOf(url), port, authorization, shown: `${url.protocol}//${url.hostname}:${port}`, secure, ca: secure ? ca : undefined };
+  const credentials = user === '' && password === '' ? undefined : { user, password };
+  const authorization = credentials === undefined ? undefined : `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const port = url.port !== '' ? Number(url.port) : PROXY_PORTS.get(protocol)!;
+  return { protocol, host: hostOf(url), port, credentials, authorization, shown: `${protocol}//${url.hostname}:${port}`, ca: protocol === 'https:' ? ca : undefined };
 }
+
+/** The proxy schemes rx-s3 speaks, and each one's port when the URL names none. */
+const PROXY_PORTS = new Map<ProxyProtocol, number>([['http:', 80], ['https:', 443], ['socks5:', 1080], ['socks5h:', 1080]]);
 
 /** A URL's host as a connection takes it (an IPv6 address without brackets). */
 export function hostOf(url: URL): string {

@@ -5,7 +5,7 @@ import { createConnection, type NetConnectOpts, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { CONFIGURATION_ERROR, type ErrorContext, type S3Error } from '../errors';
-import { DIRECT, type CaBundle, type Network } from './network';
+import { DIRECT, tunnelsEverything, type CaBundle, type Network, type ProxyServer } from './network';
 import { connectToProxy, openTunnel, toAbsoluteForm } from './proxy-wire';
 import { checkCount, firstProblem } from './validate';
 
@@ -234,9 +234,58 @@ function configurationError(problem: string): Error {
 }
 
 /**
+ * Opens the connection of a request to a target reached through a tunnel (`CONNECT` through an http(s) proxy, or
+ * any target through a SOCKS one: see {@link openTunnel}) and hands `wrap(socket)` to `oncreate` (TLS for https,
+ * the tunnel itself for http). The request's connect timeout covers the connection to the proxy and the tunnel's
+ * opening; a request destroyed meanwhile (an abort) closes the tunnel at once.
+ */
+function throughTunnel(
+  options: ConnectOptions,
+  target: { host: string; port: number },
+  proxy: ProxyServer,
+  defaults: SocketLimits,
+  oncreate: OnCreate,
+  wrap: (socket: Socket) => Duplex,
+): undefined {
+  const req = options[REQUEST];
+  const limits = (req === undefined ? undefined : requestLimits.get(req)) ?? limitsFor(defaults);
+  let timer: NodeJS.Timeout | undefined;
+  const cancel = openTunnel({ proxy, ...target, keepAlive: options.keepAlive, keepAliveInitialDelay: options.keepAliveInitialDelay, noDelay: options.noDelay }, (error, socket) => {
+    clearTimeout(timer);
+    if (req !== undefined) delete (req as { destroy?: unknown }).destroy;
+    if (error !== undefined || socket === undefined) oncreate(error ?? new Error('no tunnel'));
+    else oncreate(null, wrap(socket));
+  });
+  if (limits.connectMs > 0) {
+    timer = setTimeout(() => cancel(timeoutError(`could not connect through the proxy ${proxy.shown} within ${limits.connectMs} ms`)), limits.connectMs);
+  }
+  // A request destroyed while its tunnel is opening has no socket to destroy yet: close the tunnel too, so its error
+  // and 'close' come now rather than when the proxy answers.
+  if (req !== undefined) {
+    const destroy = req.destroy.bind(req);
+    Object.defineProperty(req, 'destroy', {
+      configurable: true,
+      writable: true,
+      value: (error?: Error) => {
+        cancel(error ?? Object.assign(new Error('the request was destroyed while its proxy tunnel was opening'), { code: 'ECONNABORTED' }));
+        return destroy(error);
+      },
+    });
+  }
+  return undefined;
+}
+
+/** What both agents do for each request they serve: watch it, and note its limits for a tunnel's connect timeout. */
+function served(req: ClientRequest, defaults: SocketLimits): void {
+  const limits = limitsFor(defaults);
+  requestLimits.set(req, limits);
+  watch(req, limits);
+}
+
+/**
  * The client's HTTP agent: keep-alive (like the SDK's own) plus the watchdogs above on every request, and the
- * client's proxy: a request to a proxied target is sent in absolute form to the proxy (see {@link toAbsoluteForm}),
- * over TLS to an `https://` proxy.
+ * client's proxy: a request to a target behind an http(s) proxy is sent in absolute form to the proxy (see
+ * {@link toAbsoluteForm}; over TLS to an `https://` one), and through a SOCKS proxy in a tunnel.
  */
 class WatchedHttpAgent extends HttpAgent {
   constructor(options: AgentOptions, readonly defaults: SocketLimits, readonly network: Network) {
@@ -245,11 +294,16 @@ class WatchedHttpAgent extends HttpAgent {
 
   /** Node's (undocumented) hook for every request the agent serves; runs in the request's async context. */
   addRequest(req: ClientRequest, options: ConnectOptions): void {
-    watch(req, limitsFor(this.defaults));
+    served(req, this.defaults);
     const target = targetOf(options, 80);
     const proxy = this.network.problem === undefined ? this.network.proxyFor(false, target.host, target.port) : undefined;
-    if (proxy !== undefined) toAbsoluteForm(req, target, proxy);
+    if (proxy !== undefined && !tunnelsEverything(proxy)) toAbsoluteForm(req, target, proxy);
     (HttpAgent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
+  }
+
+  /** Node's (undocumented) step before `createConnection`: the one place that knows which request a connection is for. */
+  createSocket(req: ClientRequest, options: ConnectOptions, cb: unknown): void {
+    (HttpAgent.prototype as unknown as { createSocket: CreateSocket }).createSocket.call(this, req, { ...options, [REQUEST]: req }, cb);
   }
 
   override createConnection(options: ConnectOptions, oncreate: OnCreate): Duplex | undefined {
@@ -260,6 +314,7 @@ class WatchedHttpAgent extends HttpAgent {
     const target = targetOf(options, 80);
     const proxy = this.network.proxyFor(false, target.host, target.port);
     if (proxy === undefined) return createConnection(options as NetConnectOpts);
+    if (tunnelsEverything(proxy)) return throughTunnel(options, target, proxy, this.defaults, oncreate, (socket) => socket);
     // The request (in absolute form) goes to the proxy (over TLS to an https:// one); the watchdogs see this socket
     // connect as any other.
     return connectToProxy(proxy, options);
@@ -268,8 +323,8 @@ class WatchedHttpAgent extends HttpAgent {
 
 /**
  * The same for https, with the client's CAs (one TLS context, built at the first connection), and its proxy: a
- * connection to a proxied target is a `CONNECT` tunnel (see {@link openTunnel}) with TLS over it, kept alive and
- * reused per target like any other. The connect timeout covers the connection to the proxy and its answer.
+ * connection to a proxied target is a tunnel (`CONNECT`, or SOCKS: see {@link openTunnel}) with TLS over it, kept
+ * alive and reused per target like any other. The connect timeout covers the connection to the proxy and its answer.
  */
 class WatchedHttpsAgent extends HttpsAgent {
   private context: SecureContext | undefined;
@@ -279,13 +334,11 @@ class WatchedHttpsAgent extends HttpsAgent {
   }
 
   addRequest(req: ClientRequest, options: unknown): void {
-    const limits = limitsFor(this.defaults);
-    requestLimits.set(req, limits);
-    watch(req, limits);
+    served(req, this.defaults);
     (HttpsAgent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
   }
 
-  /** Node's (undocumented) step before `createConnection`: the one place that knows which request a connection is for. */
+  /** As the HTTP agent's. */
   createSocket(req: ClientRequest, options: ConnectOptions, cb: unknown): void {
     (HttpsAgent.prototype as unknown as { createSocket: CreateSocket }).createSocket.call(this, req, { ...options, [REQUEST]: req }, cb);
   }
@@ -305,32 +358,7 @@ class WatchedHttpsAgent extends HttpsAgent {
     const tls = (more: { socket?: Duplex }): Duplex =>
       (HttpsAgent.prototype.createConnection as (this: HttpsAgent, o: unknown) => Duplex).call(this, { ...options, ...more });
     if (proxy === undefined) return tls({});
-    const req = options[REQUEST];
-    const limits = (req === undefined ? undefined : requestLimits.get(req)) ?? limitsFor(this.defaults);
-    let timer: NodeJS.Timeout | undefined;
-    const cancel = openTunnel({ proxy, ...target, keepAlive: options.keepAlive, keepAliveInitialDelay: options.keepAliveInitialDelay, noDelay: options.noDelay }, (error, socket) => {
-      clearTimeout(timer);
-      if (req !== undefined) delete (req as { destroy?: unknown }).destroy;
-      if (error !== undefined || socket === undefined) oncreate(error ?? new Error('no tunnel'));
-      else oncreate(null, tls({ socket }));
-    });
-    if (limits.connectMs > 0) {
-      timer = setTimeout(() => cancel(timeoutError(`could not connect through the proxy ${proxy.shown} within ${limits.connectMs} ms`)), limits.connectMs);
-    }
-    // A request destroyed while its tunnel is opening (an abort) has no socket to destroy yet: close the tunnel too,
-    // so its error and 'close' come now rather than when the proxy answers.
-    if (req !== undefined) {
-      const destroy = req.destroy.bind(req);
-      Object.defineProperty(req, 'destroy', {
-        configurable: true,
-        writable: true,
-        value: (error?: Error) => {
-          cancel(error ?? Object.assign(new Error('the request was destroyed while its proxy tunnel was opening'), { code: 'ECONNABORTED' }));
-          return destroy(error);
-        },
-      });
-    }
-    return undefined;
+    return throughTunnel(options, target, proxy, this.defaults, oncreate, (socket) => tls({ socket }));
   }
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { networkSettings, type Network, type NetworkInput } from '../../lib/internal/network';
+import { networkSettings, tunnelsEverything, type Network, type NetworkInput } from '../../lib/internal/network';
 
 /** The proxy (`host:port`, `direct`) each target gets. */
 function route(network: Network, secure: boolean, host: string, port: number): string {
@@ -47,14 +47,24 @@ describe('network settings: which proxy, which CAs (networkSettings, the one rul
     const auth = settings({ proxy: 'http://al%40ice:p%3Ass@proxy:3128' }, {}).proxyFor(true, 'h', 443)!;
     expect(auth.authorization).to.equal(`Basic ${Buffer.from('al@ice:p:ss').toString('base64')}`);
     expect(auth.shown).to.equal('http://proxy:3128');
-    expect(plain).to.include({ secure: false, ca: undefined });
+    expect(plain).to.include({ protocol: 'http:', ca: undefined });
+  });
+
+  it('a SOCKS5 proxy: socks5h:// (the proxy resolves names) or socks5:// (resolved here), port 1080 by default, the user and password kept as given', () => {
+    const remote = settings({ proxy: 'socks5h://al%40ice:p%3Ass@bastion' }, {}).proxyFor(false, 'h', 80)!;
+    expect(remote).to.include({ protocol: 'socks5h:', host: 'bastion', port: 1080, shown: 'socks5h://bastion:1080', ca: undefined });
+    expect(remote.credentials).to.deep.equal({ user: 'al@ice', password: 'p:ss' });
+    expect(tunnelsEverything(remote)).to.equal(true);
+    const local = settings({}, { HTTPS_PROXY: 'socks5://[::1]:9050' }).proxyFor(true, 'h', 443)!;
+    expect(local).to.include({ protocol: 'socks5:', host: '::1', port: 9050, credentials: undefined });
+    expect(tunnelsEverything(settings({ proxy: 'http://p:1' }, {}).proxyFor(false, 'h', 80)!)).to.equal(false);
   });
 
   it('an https:// proxy: port 443 by default, secure, checked against the client\'s CAs (ca, else AWS_CA_BUNDLE)', () => {
     const secure = settings({ proxy: 'https://proxy.corp', ca: 'PEM' }, {}).proxyFor(false, 'h', 80)!;
-    expect(secure).to.include({ host: 'proxy.corp', port: 443, secure: true, ca: 'PEM', shown: 'https://proxy.corp:443' });
+    expect(secure).to.include({ protocol: 'https:', host: 'proxy.corp', port: 443, ca: 'PEM', shown: 'https://proxy.corp:443' });
     const fromEnv = settings({}, { HTTPS_PROXY: 'https://u:p@proxy.corp:8443' }).proxyFor(true, 'h', 443)!;
-    expect(fromEnv).to.include({ port: 8443, secure: true, ca: undefined, shown: 'https://proxy.corp:8443' });
+    expect(fromEnv).to.include({ protocol: 'https:', port: 8443, ca: undefined, shown: 'https://proxy.corp:8443' });
     expect(fromEnv.authorization).to.equal(`Basic ${Buffer.from('u:p').toString('base64')}`);
   });
 
@@ -147,17 +157,17 @@ describe('network settings: which proxy, which CAs (networkSettings, the one rul
   describe('problems: reported as a sentence, never thrown; every connection then fails with it', () => {
     const problem = (input: NetworkInput, env: NodeJS.ProcessEnv = {}): string | undefined => networkSettings(input, env).problem;
 
-    it('a proxy that is not an http:// or https:// URL', () => {
-      expect(problem({ proxy: 'socks5://127.0.0.1:1080' })).to.match(/^proxy "socks5:\/\/127\.0\.0\.1:1080" must be an http:\/\/ or https:\/\/ proxy URL \(socks5:\/\/ proxies are not supported\)/);
+    it('a proxy that is not an http://, https://, socks5:// or socks5h:// URL', () => {
+      expect(problem({ proxy: 'socks4://127.0.0.1:1080' })).to.match(/^proxy "socks4:\/\/127\.0\.0\.1:1080" must be an http:\/\/, https:\/\/, socks5:\/\/ or socks5h:\/\/ proxy URL \(socks4:\/\/ proxies are not supported\)/);
       expect(problem({ proxy: 'ftp://proxy:21' })).to.match(/ftp:\/\/ proxies are not supported/);
       expect(problem({ proxy: 'http://[oops' })).to.match(/is not a valid URL/);
       expect(problem({ proxy: '' })).to.match(/is not a valid URL|names no host/);
       expect(problem({ proxy: 'http://u:%zz@proxy:1' })).to.match(/badly escaped/);
-      expect(problem({ proxy: 3128 })).to.equal('proxy must be an http:// or https:// URL or false, got number');
+      expect(problem({ proxy: 3128 })).to.equal('proxy must be a proxy URL (http://, https://, socks5:// or socks5h://) or false, got number');
     });
 
     it('from the environment, naming the variable; a password never shown', () => {
-      expect(problem({}, { HTTPS_PROXY: 'socks5h://user:hunter2@proxy:1080' })).to.match(/^HTTPS_PROXY "socks5h:\/\/user:\[redacted\]@proxy:1080"/);
+      expect(problem({}, { HTTPS_PROXY: 'socks4a://user:hunter2@proxy:1080' })).to.match(/^HTTPS_PROXY "socks4a:\/\/user:\[redacted\]@proxy:1080"/);
       expect(problem({}, { http_proxy: 'http://[x' })).to.match(/^http_proxy /);
       expect(problem({ proxy: false }, { HTTPS_PROXY: 'socks5://p:1' })).to.equal(undefined);
     });
@@ -169,7 +179,7 @@ describe('network settings: which proxy, which CAs (networkSettings, the one rul
     });
 
     it('a client with a problem routes nothing through a proxy', () => {
-      expect(networkSettings({ proxy: 'socks5://p:1' }, {}).proxyFor(true, 'h', 443)).to.equal(undefined);
+      expect(networkSettings({ proxy: 'socks4://p:1' }, {}).proxyFor(true, 'h', 443)).to.equal(undefined);
     });
   });
 });

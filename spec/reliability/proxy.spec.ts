@@ -12,6 +12,7 @@ import { selfSignedCertificate } from '../../bench/lib/env';
 import { clientConfig, RxS3, type RxS3Options, type S3Error } from '../../lib';
 import { expectOneErr } from '../faults/support';
 import { closedPort, ForwardProxy } from '../support/forward-proxy';
+import { SocksProxy } from '../support/socks-proxy';
 import { bytes, collect, useBucket, useTempDir } from '../support/fixtures';
 import { makeClient, rxOptions, server } from '../support/server';
 
@@ -465,12 +466,96 @@ describe('proxies and custom CAs', function () {
     });
   });
 
+  describe('through a SOCKS5 proxy: a tunnel for every connection', () => {
+    let socks: SocksProxy;
+    let tls: Awaited<ReturnType<typeof tlsEndpoint>>;
+    /** As above: an http endpoint port where nothing listens, reachable only through the proxy. */
+    let hidden: number;
+    before(async () => {
+      tls = await tlsEndpoint();
+      hidden = await closedPort();
+      socks = await SocksProxy.start({ portMap: { [hidden]: serverPort() } });
+    });
+    afterEach(() => socks.reset());
+    after(async () => {
+      await socks.stop();
+      await tls.stop();
+    });
+
+    it('socks5h:// and an http endpoint by name: the proxy resolves it; put, head, get, list, a multipart upload and a ranged download, kept alive', async () => {
+      const endpoint = `http://localhost:${hidden}`;
+      const rx = client({ endpoint, proxy: socks.url() });
+      expectOk(await collect(rx.putObject(fx.bucket, 'socks.txt', 'through SOCKS')));
+      const head = await lastValueFrom(rx.getObjectMetadata(fx.bucket, 'socks.txt'));
+      expect(head.ok && head.val.contentLength).to.equal(13);
+      const got = await lastValueFrom(rx.getObject(fx.bucket, 'socks.txt'));
+      expect(got.ok && (await text(got.val.body))).to.equal('through SOCKS');
+      const page = await lastValueFrom(rx.listObjects(fx.bucket, { prefix: 'socks' }));
+      expect(page.ok && page.val.objects.map((o) => o.key)).to.deep.equal(['socks.txt']);
+      const data = bytes(11 * MiB, 13);
+      const source = join(tmp.path, 'socks.bin');
+      const target = join(tmp.path, 'socks.copy');
+      await writeFile(source, data);
+      expectOk(await collect(rx.uploadFile(fx.bucket, 'socks.bin', source, { partSize: 5 * MiB })));
+      expectOk(await collect(rx.downloadFile(fx.bucket, 'socks.bin', target, { partSize: 5 * MiB })));
+      expect((await readFile(target)).equals(data)).to.equal(true);
+      expect(socks.requests.length).to.be.greaterThan(0);
+      expect(socks.requests.every((r) => r.host === 'localhost' && r.port === hidden && r.addressType === 3)).to.equal(true);
+      // One tunnel per connection, reused: far fewer than the requests (4 small, 5 for the upload, 3+ ranges).
+      expect(socks.requests.length).to.be.below(10);
+    });
+
+    it('socks5://: a name is resolved here (the proxy gets an address); an https endpoint has TLS to it inside the tunnel', async () => {
+      const byName = client({ endpoint: `http://localhost:${hidden}`, proxy: socks.url(undefined, true) });
+      expectOk(await collect(byName.putObject(fx.bucket, 'socks-local.txt', 'resolved here')));
+      expect(socks.requests.length).to.be.greaterThan(0);
+      expect(socks.requests.every((r) => r.port === hidden && ['127.0.0.1', '0:0:0:0:0:0:0:1'].includes(r.host) && r.addressType !== 3)).to.equal(true);
+      socks.reset();
+      const rx = client({ endpoint: tls.endpoint, proxy: socks.url(undefined, true), ca: tls.cert });
+      expectOk(await collect(rx.putObject(fx.bucket, 'socks-tls.txt', 'TLS inside SOCKS')));
+      const got = await lastValueFrom(rx.getObject(fx.bucket, 'socks-tls.txt'));
+      expect(got.ok && (await text(got.val.body))).to.equal('TLS inside SOCKS');
+      expect(socks.requests.length).to.be.greaterThan(0);
+      expect(socks.requests.every((r) => r.host === '127.0.0.1' && r.port === tls.port && r.addressType === 1)).to.equal(true);
+      expect(tls.connections()).to.be.greaterThan(0);
+    });
+
+    it('a user and password (RFC 1929): the right ones open the tunnel; wrong or missing ones are one Err(AccessDenied), not retried', async () => {
+      const guarded = await SocksProxy.start({ auth: 'bob:s3 cret', portMap: { [hidden]: serverPort() } });
+      try {
+        const rx = client({ endpoint: `http://127.0.0.1:${hidden}`, proxy: guarded.url('bob:s3%20cret') });
+        expectOk(await collect(rx.putObject(fx.bucket, 'socks-auth.txt', 'ok')));
+        expect(guarded.requests[0]).to.include({ user: 'bob', host: '127.0.0.1', addressType: 1 });
+        const wrong = client({ endpoint: `http://127.0.0.1:${hidden}`, proxy: guarded.url('bob:nope') });
+        const error = expectOneErr(await collect(wrong.getObjectMetadata(fx.bucket, 'socks-auth.txt')), 'AccessDenied');
+        expect(error.message).to.match(/SOCKS proxy .* refused .*the user and password were refused/);
+        const none = client({ endpoint: `http://127.0.0.1:${hidden}`, proxy: guarded.url() });
+        expect(expectOneErr(await collect(none.putObject(fx.bucket, 'socks-auth2.txt', 'no')), 'AccessDenied').message).to.match(/no acceptable authentication method/);
+        expect(guarded.requests).to.have.length(1);
+      } finally {
+        await guarded.stop();
+      }
+    });
+
+    it('a SOCKS reply of "connection refused" is a network failure: retried, then one Err(Network) that says so', async () => {
+      const refusing = await SocksProxy.start({ reply: 5 });
+      try {
+        const rx = client({ endpoint: `http://127.0.0.1:${hidden}`, proxy: refusing.url(), maxAttempts: 2 });
+        const error = expectOneErr(await collect(rx.getObjectMetadata(fx.bucket, 'k')), 'Network');
+        expect(error.message).to.match(/could not open a tunnel to 127\.0\.0\.1:\d+: connection refused/);
+        expect(refusing.requests).to.have.length(2);
+      } finally {
+        await refusing.stop();
+      }
+    });
+  });
+
   describe('settings that cannot work', () => {
     it('a proxy URL that cannot be used, or an unreadable AWS_CA_BUNDLE, is Err(InvalidInput) on every operation; the constructor does not throw', async () => {
       const cases: Array<[RxS3Options, Record<string, string | undefined>, RegExp]> = [
-        [{ proxy: 'socks5://127.0.0.1:1080' }, {}, /socks5/],
+        [{ proxy: 'socks4://127.0.0.1:1080' }, {}, /socks4/],
         [{ proxy: 'http://[nope' }, {}, /not a valid URL/],
-        [{}, proxyEnv({ HTTP_PROXY: 'socks5h://127.0.0.1:1080' }), /HTTP_PROXY .*http:\/\/ or https:\/\/ proxy URL \(socks5h:\/\/ proxies are not supported\)/],
+        [{}, proxyEnv({ HTTP_PROXY: 'ftp://127.0.0.1:21' }), /HTTP_PROXY .*must be an http:\/\/, https:\/\/, socks5:\/\/ or socks5h:\/\/ proxy URL \(ftp:\/\/ proxies are not supported\)/],
         [{}, { AWS_CA_BUNDLE: join(tmp.path, 'missing.pem') }, /AWS_CA_BUNDLE .*ENOENT/],
       ];
       for (const [options, env, message] of cases) {
