@@ -153,7 +153,7 @@ function dialogue(socket: Socket, proxy: ProxyServer, what: string, steps: Dialo
     }
   };
   const onClose = (): void => {
-    finish(Object.assign(new Error(`the proxy ${proxy.shown} closed the connection before it opened ${what}`), { code: 'ECONNRESET' }));
+    finish(Object.assign(new Error(`the proxy ${proxy.shown} closed the connection before answering ${what}`), { code: 'ECONNRESET' }));
   };
   const onReadable = (): void => {
     for (let chunk = socket.read() as Buffer | null; chunk !== null && !settled; chunk = socket.read() as Buffer | null) {
