@@ -140,7 +140,7 @@ export interface RxS3Options {
   readonly maxSockets?: number;
   /**
    * Which path HeadObject, GetObject, PutObject and UploadPart take: `'auto'` (default) the lean one (plain
-   * node:http(s) on the client's keep-alive agents, signed with the SDK's own SigV4 and credential providers,
+   * node:http(s) on the client's keep-alive agents, signed with SigV4 as the SDK signs and the client's own credential providers,
    * retried with the client's own retry strategy) whenever the configuration allows, else the SDK's; `'lean'` the
    * same, ignoring middleware you added to the client's stack; `'sdk'` always the SDK's. The environment variable
    * `RXS3_DATA_PLANE` replaces the default. What sends a request to the SDK is listed in docs/reliability.md

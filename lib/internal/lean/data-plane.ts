@@ -16,7 +16,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { BODY_SLICE, requestBodyCounter } from '../counting-body';
 import { sha256Hex } from '../digest-workers';
 import { Crc32, crc32Checked } from '../integrity';
@@ -35,7 +34,7 @@ import {
 import { hostOf, portOf } from '../network';
 import { agentCa, maxSocketsOf, needsAgent, socketLimitsOf } from '../timeouts';
 import { exchange as exchangeOnSocket, getIntoFile, SocketPool, type FileTarget, type GetIntoFileResult, type SignedGet, type SignedRequest, type SocketLimits, type WrittenCallback } from './socket-reader';
-import { SigningSha256 } from './signing-hash';
+import { signV4, type SigV4Credentials } from './sigv4';
 import { TlsWorkerPool, tlsWorkerCount, workerTlsOptions } from './tls-workers';
 import { METHOD, keyPath, metadataOf, outputOf, queryString, serialize, serviceError, unknownField, type LeanCommandName, type ResponseMetadata, type WireRequest } from './wire';
 
@@ -148,7 +147,6 @@ export class LeanDataPlane implements DataPlane {
   private agents: Promise<Agents | undefined> | undefined;
   private readonly endpoints = new Map<string, Promise<Resolved>>();
   private readonly regions = new Map<string, string>();
-  private readonly signers = new Map<string, SignatureV4>();
   /**
    * The lean path's own keep-alive connections over plain http (HEAD, PUT, downloads into files), made on first use:
    * as many per host as the http agent allows (`maxSockets`).
@@ -405,21 +403,10 @@ export class LeanDataPlane implements DataPlane {
     return found;
   }
 
-  private signerFor(region: string, service: string): SignatureV4 {
-    const id = `${region}/${service}`;
-    let signer = this.signers.get(id);
-    if (signer === undefined) {
-      signer = new SignatureV4({
-        credentials: this.client.config.credentials,
-        region,
-        service,
-        sha256: SigningSha256,
-        uriEscapePath: false,
-        applyChecksum: false,
-      });
-      this.signers.set(id, signer);
-    }
-    return signer;
+  /** The client's credentials, from its own provider (memoised and refreshed by the SDK: profiles, SSO, IMDS...). */
+  private async credentials(): Promise<SigV4Credentials> {
+    const provider = this.client.config.credentials as unknown;
+    return (typeof provider === 'function' ? await (provider as () => Promise<SigV4Credentials>)() : provider) as SigV4Credentials;
   }
 
   /**
@@ -429,11 +416,8 @@ export class LeanDataPlane implements DataPlane {
   private async signed(endpoint: Resolved, method: string, key: string, query: WireRequest['query'], headers: Record<string, string>): Promise<SignedGet> {
     const url = endpoint.url;
     const path = `${url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`}${keyPath(key)}`;
-    const signed = await this.signerFor(endpoint.region, endpoint.service).sign(
-      { method, protocol: url.protocol, hostname: url.hostname, port: url.port === '' ? undefined : Number(url.port), path, query, headers, body: undefined },
-      { signingDate: new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)), signingRegion: endpoint.region, signingService: endpoint.service },
-    );
-    return { host: hostOf(url), port: portOf(url), path: `${path}${queryString(query)}`, headers: { ...(signed.headers as Record<string, string>), 'user-agent': USER_AGENT } };
+    const signedHeaders = signV4({ method, path, query, headers }, await this.credentials(), endpoint.region, endpoint.service, new Date(Date.now() + (this.client.config.systemClockOffset ?? 0)));
+    return { host: hostOf(url), port: portOf(url), path: `${path}${queryString(query)}`, headers: { ...signedHeaders, 'user-agent': USER_AGENT } };
   }
 
   /** The retry loop, as the SDK's retry middleware runs it with the client's own retry strategy. */
