@@ -139,13 +139,13 @@ export interface RxS3Options {
    */
   readonly maxSockets?: number;
   /**
-   * Which path HeadObject, GetObject, PutObject and UploadPart take: `'auto'` (default) the lean one (plain
-   * node:http(s) on the client's keep-alive agents, signed with SigV4 as the SDK signs and the client's own credential providers,
-   * retried with the client's own retry strategy) whenever the configuration allows, else the SDK's; `'lean'` the
-   * same, ignoring middleware you added to the client's stack; `'sdk'` always the SDK's. The environment variable
-   * `RXS3_DATA_PLANE` replaces the default. What sends a request to the SDK is listed in docs/reliability.md
-   * ("The lean data plane"): your own `requestHandler`, middleware, S3 Express or SigV4a endpoints, stream bodies,
-   * input fields the lean path does not know.
+   * Which path HeadObject, GetObject, PutObject and UploadPart take: `'auto'` (default) the lean one (keep-alive
+   * connections of its own, or the client's agents for a streamed GET body; signed with SigV4 exactly as the SDK
+   * signs, with the client's own credential providers; retried with the client's own retry strategy) whenever the
+   * configuration allows, else the SDK's; `'lean'` the same, ignoring middleware you added to the client's stack;
+   * `'sdk'` always the SDK's. The environment variable `RXS3_DATA_PLANE` replaces the default. What sends a request
+   * to the SDK is listed in docs/reliability.md ("The lean data plane"): your own `requestHandler`, middleware, S3
+   * Express or SigV4a endpoints, stream bodies, input fields the lean path does not know.
    */
   readonly dataPlane?: DataPlaneMode;
   /**
@@ -158,15 +158,17 @@ export interface RxS3Options {
    * The forward proxy requests go through: an `http://[user:password@]host[:port]` URL (`http://` may be left out),
    * an `https://` one (TLS to the proxy itself, its certificate checked against `ca`, Node's list without it), a
    * SOCKS5 one (`socks5h://`: the proxy resolves the endpoint's name; `socks5://`: rx-s3 does; port 1080 by
-   * default; a user and password per RFC 1929), or `false` for none. Left out, the environment decides as for curl and the AWS CLI: `HTTPS_PROXY` for https
-   * endpoints, `HTTP_PROXY` for http ones (lower-case names first), `NO_PROXY` for the hosts that go direct
-   * (`*`, host names matching their subdomains too, `host:port`, IP addresses, CIDR blocks); with a URL here,
-   * `NO_PROXY` still applies. The environment is read once, when the client is built.
+   * default; a user and password per RFC 1929), or `false` for none. Left out, the environment decides as for curl
+   * and the AWS CLI: `HTTPS_PROXY` for https endpoints, `HTTP_PROXY` for http ones (lower-case names first),
+   * `NO_PROXY` for the hosts that go direct (`*`, host names matching their subdomains too, `host:port`, IP
+   * addresses, CIDR blocks); with a URL here, `NO_PROXY` still applies. The environment is read once, when the
+   * client is built.
    *
    * Both data paths (the lean one and the SDK's) use it: through an http(s) proxy an https request goes in a
    * `CONNECT` tunnel with TLS to the endpoint over it, a plain-http one in absolute form, and a user and password in
-   * the URL are sent as `Proxy-Authorization` (Basic); through a SOCKS proxy every connection is a tunnel. The client's `timeouts` apply through it (a proxy that never answers is a
-   * connect timeout, retried, then `Err(Timeout)`); a proxy's refusal is an `Err` (407: `AccessDenied`, code
+   * the URL are sent as `Proxy-Authorization` (Basic); through a SOCKS proxy every connection is a tunnel. The
+   * client's `timeouts` apply through it (a proxy that never answers is a connect timeout, retried, then
+   * `Err(Timeout)`); a proxy's refusal is an `Err` (407 or refused SOCKS credentials: `AccessDenied`, code
    * `ProxyAuthenticationRequired`; a 5xx is retried). A URL that cannot be used (a typo, `socks4://`, `ftp://`)
    * does not throw: every operation emits `Err(InvalidInput)` (code `InvalidConfiguration`) and sends nothing. The
    * SDK for JavaScript itself reads no proxy variables. Applies to the client rx-s3 builds, not to a `client` or a
@@ -177,7 +179,8 @@ export interface RxS3Options {
    * @example
    * ```ts
    * const rx = new RxS3({ proxy: 'http://alice:s3cret@proxy.corp:3128' }); // AWS S3 through the company proxy
-   * const lab = new RxS3({ endpoint: 'http://minio.lab:9000', forcePathStyle: true, proxy: 'socks5h://127.0.0.1:1080' }); // ssh -D 1080 bastion
+   * // A lab's MinIO through `ssh -D 1080 bastion`, the name resolved on the far side:
+   * const lab = new RxS3({ endpoint: 'http://minio.lab:9000', forcePathStyle: true, proxy: 'socks5h://127.0.0.1:1080' });
    * const local = new RxS3({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, proxy: false }); // ignore HTTPS_PROXY
    * ```
    */

@@ -1,5 +1,6 @@
 /** The CLI's client: where to connect and as whom, from the command line and the standard AWS environment. */
 import { RxS3, type RxS3Options } from '../index';
+import { DEFAULT_MAX_SOCKETS } from '../internal/timeouts';
 import type { Options } from './args';
 
 /** The settings the CLI resolved, before building the client. */
@@ -11,9 +12,6 @@ export interface Connection {
   /** Connections per host: enough for `--concurrency` requests at once (never fewer than the library's 50). */
   readonly maxSockets: number | undefined;
 }
-
-/** The library's default connections per host, which `--concurrency` may raise. */
-const DEFAULT_SOCKETS = 50;
 
 /**
  * Resolves the connection: `--endpoint-url`, then `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`; `--region`,
@@ -36,7 +34,7 @@ export function resolveConnection(options: Options, env: NodeJS.ProcessEnv): Con
 
 function socketsFor(concurrency: string | undefined): number | undefined {
   const n = concurrency !== undefined && /^\d+$/.test(concurrency) ? Number(concurrency) : Number.NaN;
-  return Number.isSafeInteger(n) && n > DEFAULT_SOCKETS ? n : undefined;
+  return Number.isSafeInteger(n) && n > DEFAULT_MAX_SOCKETS ? n : undefined;
 }
 
 /** The live upload ids a client created and did not complete: what Ctrl-C reports as aborted. */

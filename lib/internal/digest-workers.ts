@@ -11,8 +11,9 @@ import { IdleEnding } from './idle-ending';
  * keeps the sockets busy and a second core does the hashing.
  *
  * The workers are a process-wide pool, started on first use, `unref`'d while idle (they never keep the process
- * alive), `ref`'d while a job is pending, and ended after 30 s with nothing to do (the next job starts them again). Bodies are hashed in place when their memory is a `SharedArrayBuffer`
- * ({@link sharedBuffer}, the memory of upload parts): nothing is copied. A file is read by the worker through its
+ * alive), `ref`'d while a job is pending, and ended after 30 s with nothing to do (the next job starts them again).
+ * Bodies are hashed in place when their memory is a `SharedArrayBuffer` ({@link sharedBuffer}, the memory of upload
+ * parts): nothing is copied. A file is read by the worker through its
  * own descriptor, opened by path and checked to be the same file (device and inode) as the caller's. If a worker
  * cannot be started or dies, the digest is computed on the calling thread instead: an upload never fails for it.
  */

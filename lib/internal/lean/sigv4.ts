@@ -40,11 +40,11 @@ const NEEDS_CLEANING = /[\r\n\t]| {2}|^ | $/;
  * the caller (the client's own provider: refresh, profiles, SSO, IMDS keep working); the derived signing key is
  * kept for the next request with the same credentials, region, service and day.
  *
- * A spec signs thousands of generated requests with this and with the SDK's `SignatureV4` and compares every header.
+ * A spec signs 2,000 generated requests with this and with the SDK's `SignatureV4` and compares every header.
  *
  * @example
- * const headers = signV4({ method: 'HEAD', path: '/bucket/key', query: {}, headers: { host, 'x-amz-content-sha256': EMPTY } },
- *   await credentials(), 'us-east-1', 's3', new Date());
+ * const request = { method: 'HEAD', path: '/bucket/key', query: {}, headers: { host, 'x-amz-content-sha256': EMPTY } };
+ * const headers = signV4(request, await credentials(), 'us-east-1', 's3', new Date());
  */
 export function signV4(request: SigV4Request, credentials: SigV4Credentials, region: string, service: string, date: Date): Record<string, string> {
   if (typeof credentials !== 'object' || credentials === null || typeof credentials.accessKeyId !== 'string' || typeof credentials.secretAccessKey !== 'string') {
